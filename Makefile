@@ -1,0 +1,83 @@
+# Makefile - build, run and test the suite.
+#
+#   make            build everything
+#   make demo       run every program, tutorial output first, then the extras
+#   make test       build and run the bats tests (alias: make check)
+#   make asan       the tests again under AddressSanitizer + UBSan
+#   make tsan       the tests again under ThreadSanitizer
+#   make valgrind   the demos and the pool tests under valgrind memcheck
+#   make bench      the benchmarks
+#   make lint       shellcheck on the scripts, cppcheck on the C
+#   make clean
+#
+# CC, CFLAGS and LDFLAGS are yours to override; make -j works.
+
+LIBS  := common pool
+PROGS := basic
+TOOLS := tests
+DIRS  := $(LIBS) $(PROGS) $(TOOLS)
+
+# Every bats run is bounded: a hung test fails instead of hanging CI.
+TEST_TIMEOUT ?= 900
+BATS         ?= bats
+BATS_FLAGS   ?=
+
+# Sanitizer reports go to files, never into a test's output, and any file
+# found after the run fails the target: a report cannot go unnoticed.
+SANLOG := $(CURDIR)/.sanitizer-logs
+
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
+            --errors-for-leak-kinds=definite,indirect --track-fds=yes
+
+all: $(DIRS)
+
+$(DIRS):
+	+$(MAKE) -C $@
+
+$(PROGS) $(TOOLS): $(LIBS)
+
+demo: all
+	@for d in $(PROGS); do $(MAKE) -s --no-print-directory -C $$d demo || exit 1; done
+
+test: all
+	timeout $(TEST_TIMEOUT) $(BATS) $(BATS_FLAGS) tests
+
+check: test
+
+asan:
+	rm -rf $(SANLOG) && mkdir -p $(SANLOG)
+	ASAN_OPTIONS=log_path=$(SANLOG)/asan:detect_leaks=1 \
+	UBSAN_OPTIONS=log_path=$(SANLOG)/ubsan:print_stacktrace=1:halt_on_error=1 \
+	$(MAKE) SANITIZE=address,undefined test
+	@$(MAKE) -s sanlog-empty
+
+tsan:
+	rm -rf $(SANLOG) && mkdir -p $(SANLOG)
+	TSAN_OPTIONS=log_path=$(SANLOG)/tsan:halt_on_error=1 \
+	$(MAKE) SANITIZE=thread test
+	@$(MAKE) -s sanlog-empty
+
+sanlog-empty:
+	@if [ -n "$$(ls -A $(SANLOG))" ]; then \
+	    echo "sanitizer reports:"; cat $(SANLOG)/*; exit 1; fi
+	@echo "sanitizer: no reports"
+
+valgrind: all
+	@for d in $(PROGS); do \
+	    $(MAKE) -s --no-print-directory -C $$d demo RUN='$(VALGRIND)' || exit 1; done
+	timeout $(TEST_TIMEOUT) $(VALGRIND) tests/pool_test all
+
+bench: all
+	+$(MAKE) -C bench run
+
+lint:
+	shellcheck -x .ci/run tests/*.bash
+	shellcheck -x -s bash tests/*.bats
+	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
+	    --inline-suppr -Ipool -Icommon $(LIBS) $(PROGS) tests
+
+clean:
+	for d in $(DIRS); do $(MAKE) -C $$d clean || exit 1; done
+	rm -rf $(SANLOG)
+
+.PHONY: all $(DIRS) demo test check asan tsan sanlog-empty valgrind bench lint clean

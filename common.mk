@@ -1,0 +1,47 @@
+# common.mk - the build flags in one place; every folder's Makefile includes it.
+#
+# Override from the command line as usual:  make CC=clang CFLAGS='-O0 -g'
+# SANITIZE=address,undefined or SANITIZE=thread builds instrumented binaries
+# (make asan / make tsan set it). Objects record the flags they were built with
+# in .flags, so switching between plain and sanitized builds rebuilds what is
+# needed and nothing else.
+
+.DEFAULT_GOAL := all
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+LDFLAGS  ?=
+SANITIZE ?=
+
+WARN     := -std=c11 -Wall -Wextra -pedantic -Werror
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -I$(ROOT)/pool -I$(ROOT)/common
+SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)
+
+ALL_CFLAGS  = $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -pthread -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -pthread
+
+LIBPOOL   := $(ROOT)/pool/libpool.a
+LIBCOMMON := $(ROOT)/common/libcommon.a
+
+# Rewritten only when the flags change, so make rebuilds on a change of flags.
+FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
+.flags: FORCE
+	@printf '%s\n' '$(FLAGS_NOW)' | cmp -s - $@ || printf '%s\n' '$(FLAGS_NOW)' > $@
+
+%.o: %.c .flags
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# A program: its own objects, then the pool and the common helpers.
+# Usage in a folder's Makefile:  $(eval $(call program,basic,basic.o))
+define program
+$(1): $(2) $$(LIBPOOL) $$(LIBCOMMON)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $(2) $$(LIBPOOL) $$(LIBCOMMON) $$(LDLIBS)
+endef
+
+# RUN prefixes every command a demo runs: make valgrind sets it to valgrind.
+RUN ?=
+
+.PHONY: FORCE
+FORCE:
+
+-include $(wildcard *.d)

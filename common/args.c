@@ -1,0 +1,70 @@
+/* common/args.c - checked parsing of command-line numbers (see args.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "err.h"
+
+long parse_long(const char *opt, const char *text, long min, long max)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || text[0] == ' ' || text[0] == '+') {
+        if (min >= 1)
+            usage_error("%s: expected a positive integer, got '%s'", opt, text);
+        usage_error("%s: expected an integer, got '%s'", opt, text);
+    }
+    if ((errno == ERANGE && v == LONG_MAX) || v > max)
+        usage_error("%s: %s is too large (at most %ld)", opt, text, max);
+    if ((errno == ERANGE && v == LONG_MIN) || v < min) {
+        if (min == 1)
+            usage_error("%s: expected a positive integer, got '%s'", opt, text);
+        usage_error("%s: %s is too small (at least %ld)", opt, text, min);
+    }
+    return v;
+}
+
+double parse_double(const char *opt, const char *text, double min, double max)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(text, &end);
+    if (end == text || *end != '\0' || !isfinite(v) || text[0] == ' ')
+        usage_error("%s: expected a number, got '%s'", opt, text);
+    if (v > max)
+        usage_error("%s: %s is too large (at most %g)", opt, text, max);
+    if (v < min)
+        usage_error("%s: %s is too small (at least %g)", opt, text, min);
+    return v;
+}
+
+int parse_workers(const char *text)
+{
+    return (int)parse_long("--workers", text, 1, WORKERS_MAX);
+}
+
+void getopt_error(int c, char *const argv[])
+{
+    const char *word = argv[optind - 1];
+
+    if (c == ':')
+        usage_error("%s needs a value", word);
+    if (optopt && strncmp(word, "--", 2) != 0)
+        usage_error("unknown option '-%c'", optopt);
+    usage_error("unknown option '%s'", word);
+}
+
+void no_operands(int argc, char *const argv[])
+{
+    if (optind < argc)
+        usage_error("unexpected argument '%s'", argv[optind]);
+}

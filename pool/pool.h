@@ -1,0 +1,104 @@
+/* pool/pool.h - a pool of workers that maps a function over an array.
+ *
+ * The C counterpart of Python's multiprocessing.Pool (POOL_PROCESSES) and
+ * multiprocessing.pool.ThreadPool (POOL_THREADS):
+ *
+ *     Python                                   C
+ *     with multiprocessing.Pool() as pool:     struct pool *pool = pool_open(POOL_PROCESSES, 0);
+ *         results = pool.map(f, args)          pool_map(pool, f, args, sizeof *args,
+ *                                                       results, sizeof *results, n, 0);
+ *                                              pool_free(pool);
+ *     pool.close(); pool.join()                pool_close(pool); pool_join(pool);
+ *
+ * A task reads one argument and writes one result; both are plain bytes of
+ * a fixed size. A process pool copies them through a channel to and from
+ * its workers (as CPython pickles them); a thread pool hands the workers
+ * pointers into the caller's arrays.
+ *
+ * A pool is driven by one thread at a time: calls on the same pool from
+ * several threads at once are not supported. Distinct pools are independent.
+ *
+ * Errors: functions that return int return 0 or an errno value, and then
+ * pool_error() has the words. Nothing here prints or exits.
+ *
+ * See also: docs/pool.md for how each kind works inside.
+ */
+#ifndef POOL_H
+#define POOL_H
+
+#include <stddef.h>
+
+enum pool_kind { POOL_PROCESSES, POOL_THREADS };
+
+/* One task: read one argument, write one result. Return 0, or an errno value
+ * that fails this task (the C face of an exception raised in a worker).
+ * `result` is NULL when the map's result_size is 0. In a process pool the
+ * task runs in a forked child: what it writes outside `result` stays there. */
+typedef int pool_fn(const void *arg, void *result);
+
+/* More workers than this is refused with EINVAL. */
+#define POOL_MAX_WORKERS 1024
+
+/* Start a pool of `workers` workers; workers < 1 means the number of CPUs
+ * this process may run on (sched_getaffinity, as os.process_cpu_count()).
+ * Process workers are forked here, once, and reused by every map; stdio is
+ * flushed first so buffered output is not written twice.
+ * Returns NULL with errno set on failure (EINVAL, ENOMEM, EAGAIN from fork or
+ * pthread_create, ...); workers already started are then stopped and reaped:
+ * nothing is left behind. */
+struct pool *pool_open(enum pool_kind kind, int workers);
+
+/* Apply fn to each of the n arguments (args[i] is arg_size bytes at
+ * args + i * arg_size) and store result i at results + i * result_size,
+ * whatever order the workers finish in. Blocks until every item is done.
+ * Work is handed out in chunks of `chunksize` items, a chunk to whichever
+ * worker is idle; chunksize 0 means ceil(n / (4 * workers)), as CPython.
+ *
+ * Returns 0 when every task returned 0. Otherwise the error of the
+ * lowest-numbered failed item, and pool_error() names it and its cause;
+ * the items that succeeded still have their results. n == 0 returns 0 at
+ * once. results may be NULL when result_size is 0.
+ *
+ * Process pools: a worker that dies during a map (a crash, SIGKILL, _exit in
+ * a task) loses the items it held: they fail with EPIPE, pool_error() names
+ * them and how the worker died ("killed by signal 9"), the other items still
+ * complete, a fresh worker takes the dead one's place and the pool stays
+ * usable. The map never waits for a dead worker.
+ *
+ * Fails with EINVAL and "Pool not running" after pool_close/pool_terminate,
+ * and with EINVAL for bad arguments (NULL fn, NULL arrays with sizes > 0, a
+ * size overflow). */
+int pool_map(struct pool *pool, pool_fn *fn,
+             const void *args, size_t arg_size,
+             void *results, size_t result_size,
+             size_t n, size_t chunksize);
+
+/* No more maps: workers leave once idle (they are, between maps).
+ * Returns 0; closing a pool that is not running does nothing, as in CPython. */
+int pool_close(struct pool *pool);
+
+/* Stop now. Processes get SIGTERM; threads leave after the item in hand.
+ * Returns 0 (terminating twice is harmless, as in CPython). */
+int pool_terminate(struct pool *pool);
+
+/* Wait for every worker to leave and reap it. Only after pool_close or
+ * pool_terminate: before, fails with EINVAL and "Pool is still running".
+ * Joining twice is harmless. */
+int pool_join(struct pool *pool);
+
+/* Terminate if still running, join, release everything: the end of Python's
+ * `with` block. NULL is a no-op. */
+void pool_free(struct pool *pool);
+
+/* The number of workers. */
+int pool_workers(const struct pool *pool);
+
+/* Words for the last failure ("Pool not running", "item 21 failed: Numerical
+ * result out of range", ...); "" when the last call succeeded. Valid until
+ * the next call on this pool. */
+const char *pool_error(const struct pool *pool);
+
+/* The number of CPUs this process may run on (at least 1). */
+int pool_cpu_count(void);
+
+#endif

@@ -1,0 +1,502 @@
+/* pool/process_pool.c - the process pool: multiprocessing.Pool in C.
+ *
+ * Shows: workers fork()ed once and reused by every map; arguments and
+ * results copied through one socketpair per worker, as CPython pickles them
+ * through pipes; chunks handed out to whichever worker is idle; and a worker
+ * that dies in the middle of a map reported, reaped and replaced instead of
+ * waited on forever.
+ *
+ *        parent                                   worker k (forked)
+ *     +-----------+   task: fn, first, count, args   +-----------+
+ *     | fd[k] ====|=================================>| read task |
+ *     |           |<=================================|== reply   |
+ *     +-----------+  reply: first, count, err[], res  +-----------+
+ *
+ * The parent poll()s the busy workers' channels. A readable channel holds a
+ * reply, or end-of-file when the worker died: then the chunk it held is
+ * lost, the worker is reaped (its wait status says how it died), a new one
+ * is forked in its slot, and the map goes on with the remaining chunks.
+ *
+ * Pitfalls handled here, each a real bug in other pools:
+ *  - stdio is flushed before fork and workers end with _exit, or buffered
+ *    output is written twice when stdout is a pipe or a file;
+ *  - a new worker closes every other channel end this process holds (of
+ *    this pool and of any other), or a closed channel never reads as EOF;
+ *  - writes use MSG_NOSIGNAL, so a dead worker means EPIPE, not SIGPIPE;
+ *  - a fork refused half way through pool_open stops and reaps the workers
+ *    already started;
+ *  - every child is reaped: no zombies, no descriptors left open.
+ *
+ * See also: thread_pool.c, docs/pool.md, python/cpython#66587 (a Pool whose
+ * worker is killed hangs forever).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pool_impl.h"
+
+/* What the parent sends: a header, then count * arg_size bytes. The function
+ * pointer is valid in the worker because fork copied the address space. */
+struct task_msg {
+    pool_fn *fn;
+    size_t first, count, arg_size, result_size;
+};
+
+/* What a worker sends back: a header, count ints (each task's return
+ * value), then count * result_size bytes of results. */
+struct reply_msg {
+    size_t first, count;
+};
+
+struct worker {
+    pid_t pid;      /* 0: the slot is empty (its fork failed) */
+    int fd;         /* the parent's end of the channel; -1 when closed */
+    bool busy;
+    size_t chunk;   /* the chunk in hand, when busy */
+};
+
+struct process_pool {
+    struct worker *w;
+    int n;
+    int *status;                 /* a chunk's return values, on receipt */
+    struct process_pool *next;   /* in all_pools */
+};
+
+/* Every process pool of this process, so that a new worker (of any pool)
+ * can close all the channel ends it inherited. all_lock is held across
+ * fork(), so the child's copy of the list is consistent; the child only
+ * reads it and never touches the lock. */
+static struct process_pool *all_pools;
+static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- channel I/O: whole messages, EINTR retried ------------------------ */
+
+/* Send every byte of iov[0..cnt). Returns 0 or an errno value. */
+static int send_all(int fd, struct iovec *iov, int cnt)
+{
+    struct msghdr msg;
+
+    while (cnt > 0) {
+        memset(&msg, 0, sizeof msg);
+        msg.msg_iov = iov;
+        msg.msg_iovlen = (size_t)cnt;
+        ssize_t sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        size_t left = (size_t)sent;
+        while (cnt > 0 && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            iov++;
+            cnt--;
+        }
+        if (cnt > 0) {
+            iov->iov_base = (char *)iov->iov_base + left;
+            iov->iov_len -= left;
+        }
+    }
+    return 0;
+}
+
+/* Read exactly len bytes. Returns 0, EPIPE at end of file, or an errno. */
+static int recv_all(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+
+    while (len > 0) {
+        ssize_t got = read(fd, p, len);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        if (got == 0)
+            return EPIPE;
+        p += got;
+        len -= (size_t)got;
+    }
+    return 0;
+}
+
+/* ---- the worker side ---------------------------------------------------- */
+
+/* Grow *buf to at least len bytes; _exit when memory runs out. */
+static void *grow(void *buf, size_t *cap, size_t len)
+{
+    if (len <= *cap)
+        return buf;
+    free(buf);
+    buf = malloc(len);
+    if (!buf)
+        _exit(3);
+    *cap = len;
+    return buf;
+}
+
+/* The worker's whole life: read a task, run it, send the reply; leave at
+ * end of file, which is the parent closing the channel, or dying. */
+static void worker_main(int fd)
+{
+    char *args = NULL, *out = NULL;
+    size_t args_cap = 0, out_cap = 0;
+    struct task_msg t;
+
+    for (;;) {
+        int err = recv_all(fd, &t, sizeof t);
+        if (err)
+            _exit(err == EPIPE ? 0 : 1);
+        args = grow(args, &args_cap, t.count * t.arg_size);
+        if (recv_all(fd, args, t.count * t.arg_size))
+            _exit(1);
+
+        size_t head = sizeof(struct reply_msg) + t.count * sizeof(int);
+        out = grow(out, &out_cap, head + t.count * t.result_size);
+        struct reply_msg *r = (struct reply_msg *)(void *)out;
+        int *status = (int *)(void *)(out + sizeof *r);
+        char *res = out + head;
+
+        r->first = t.first;
+        r->count = t.count;
+        for (size_t i = 0; i < t.count; i++)
+            status[i] = t.fn(args + i * t.arg_size,
+                             t.result_size ? res + i * t.result_size : NULL);
+
+        struct iovec iov = { out, head + t.count * t.result_size };
+        if (send_all(fd, &iov, 1))
+            _exit(0); /* the parent is gone: nobody wants the result */
+    }
+}
+
+/* ---- the parent side ---------------------------------------------------- */
+
+/* Fork a worker into slot k. Returns 0 or an errno value. */
+static int spawn(struct process_pool *pp, int k)
+{
+    int sv[2], err;
+    pid_t pid;
+
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return errno;
+    fflush(NULL);
+    pthread_mutex_lock(&all_lock);
+    pid = fork();
+    if (pid == 0) {
+        for (struct process_pool *p = all_pools; p; p = p->next)
+            for (int i = 0; i < p->n; i++)
+                if (p->w[i].fd >= 0)
+                    close(p->w[i].fd);
+        close(sv[0]);
+        worker_main(sv[1]);
+    }
+    err = errno;
+    if (pid > 0) {
+        pp->w[k].pid = pid;
+        pp->w[k].fd = sv[0];
+        pp->w[k].busy = false;
+    }
+    pthread_mutex_unlock(&all_lock);
+    close(sv[1]);
+    if (pid < 0) {
+        close(sv[0]);
+        return err;
+    }
+    return 0;
+}
+
+/* Describe a wait status: "was killed by signal 9 (Killed)". */
+static void describe_status(int status, char *buf, size_t len)
+{
+    if (WIFSIGNALED(status))
+        snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else if (WIFEXITED(status))
+        snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+    else
+        snprintf(buf, len, "stopped with wait status %#x", (unsigned)status);
+}
+
+/* Reap the worker in slot k, whose channel broke, and say how it died.
+ * SIGKILL first: a worker whose channel broke is of no more use, and a task
+ * may have closed the channel and still be running. One that has already
+ * exited keeps its own status. */
+static void reap(struct process_pool *pp, int k, char *why, size_t len)
+{
+    struct worker *w = &pp->w[k];
+    int status = 0;
+    pid_t pid = w->pid;
+
+    kill(pid, SIGKILL);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    pthread_mutex_lock(&all_lock);
+    close(w->fd);
+    w->fd = -1;
+    w->pid = 0;
+    w->busy = false;
+    pthread_mutex_unlock(&all_lock);
+    if (why) {
+        char how[80];
+        describe_status(status, how, sizeof how);
+        snprintf(why, len, "worker %d (pid %ld) %s", k, (long)pid, how);
+    }
+}
+
+/* Give chunk c to the worker in slot k (alive and idle). Returns 0 or the
+ * errno of the send, in which case the worker is unusable. */
+static int give(struct process_pool *pp, int k, const struct pool_job *job,
+                size_t c)
+{
+    struct task_msg t;
+    struct iovec iov[2];
+
+    memset(&t, 0, sizeof t);
+    t.fn = job->fn;
+    t.first = job_chunk_first(job, c);
+    t.count = job_chunk_count(job, c);
+    t.arg_size = job->arg_size;
+    t.result_size = job->result_size;
+    iov[0].iov_base = &t;
+    iov[0].iov_len = sizeof t;
+    iov[1].iov_base = (char *)job->args + t.first * job->arg_size;
+    iov[1].iov_len = t.count * job->arg_size;
+    int err = send_all(pp->w[k].fd, iov, job->arg_size ? 2 : 1);
+    if (!err) {
+        pp->w[k].busy = true;
+        pp->w[k].chunk = c;
+    }
+    return err;
+}
+
+/* Read the reply of the busy worker in slot k into the caller's arrays. */
+static int receive(struct process_pool *pp, int k, struct pool_job *job)
+{
+    struct reply_msg r;
+    size_t c = pp->w[k].chunk;
+    size_t first = job_chunk_first(job, c), count = job_chunk_count(job, c);
+    int err;
+
+    err = recv_all(pp->w[k].fd, &r, sizeof r);
+    if (!err && (r.first != first || r.count != count))
+        err = EPROTO;
+    if (!err)
+        err = recv_all(pp->w[k].fd, pp->status, count * sizeof(int));
+    if (!err && job->result_size)
+        err = recv_all(pp->w[k].fd, job->results + first * job->result_size,
+                       count * job->result_size);
+    if (err)
+        return err;
+    pp->w[k].busy = false;
+    for (size_t i = 0; i < count; i++)
+        if (pp->status[i])
+            job_fail(job, first + i, 1, pp->status[i], NULL);
+    return 0;
+}
+
+/* Put a worker into every empty slot (after a death, or a failed fork).
+ * Returns how many slots hold a live worker. */
+static int refill(struct process_pool *pp)
+{
+    int alive = 0;
+
+    for (int k = 0; k < pp->n; k++) {
+        if (pp->w[k].pid == 0)
+            spawn(pp, k);
+        alive += pp->w[k].pid != 0;
+    }
+    return alive;
+}
+
+/* Hand chunk c to the idle slot k, forking a worker into it if it is empty.
+ * A worker that cannot take the chunk died while idle: it is reaped and
+ * replaced, once. Returns false when the slot cannot take work now (its
+ * fork was refused); the chunk then waits for another worker. */
+static bool assign(struct process_pool *pp, int k, struct pool_job *job,
+                   size_t c)
+{
+    for (int tries = 0; tries < 2; tries++) {
+        if (pp->w[k].pid == 0 && spawn(pp, k) != 0)
+            return false;
+        if (give(pp, k, job, c) == 0)
+            return true;
+        reap(pp, k, NULL, 0);
+    }
+    return false;
+}
+
+static int pp_map(struct pool *pool, struct pool_job *job)
+{
+    struct process_pool *pp = pool->impl;
+    struct pollfd *pfd;
+    int *slot;
+    size_t next = 0;
+    int err = 0;
+
+    pfd = calloc((size_t)pp->n, sizeof *pfd);
+    slot = calloc((size_t)pp->n, sizeof *slot);
+    free(pp->status);
+    pp->status = malloc(job->chunksize * sizeof(int));
+    if (!pfd || !slot || !pp->status) {
+        err = ENOMEM;
+        pool_set_error(pool, "pool_map: out of memory");
+        goto out;
+    }
+
+    for (;;) {
+        /* Every idle slot takes the next chunk; m counts the busy ones. */
+        int m = 0;
+        for (int k = 0; k < pp->n; k++) {
+            if (!pp->w[k].busy && next < job->nchunks &&
+                assign(pp, k, job, next))
+                next++;
+            if (pp->w[k].busy) {
+                pfd[m].fd = pp->w[k].fd;
+                pfd[m].events = POLLIN;
+                pfd[m].revents = 0;
+                slot[m++] = k;
+            }
+        }
+        if (m == 0)
+            break; /* all done, or no worker could be started */
+
+        if (poll(pfd, (nfds_t)m, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            err = errno;
+            pool_set_error(pool, "poll: %s", strerror(err));
+            goto out;
+        }
+        for (int i = 0; i < m; i++) {
+            int k = slot[i];
+            if (!pfd[i].revents || receive(pp, k, job) == 0)
+                continue;
+            /* End of file, or a broken reply: the worker is lost, and with
+             * it the chunk it held. Its slot is refilled on the next pass. */
+            char why[sizeof job->lost_why];
+            size_t c = pp->w[k].chunk;
+            reap(pp, k, why, sizeof why);
+            job_fail(job, job_chunk_first(job, c), job_chunk_count(job, c),
+                     EPIPE, why);
+        }
+    }
+    /* Chunks that no worker could take: every fork was refused. */
+    for (; next < job->nchunks; next++)
+        job_fail(job, job_chunk_first(job, next), job_chunk_count(job, next),
+                 EAGAIN, "no worker could be started (fork failed)");
+    /* Fill the slots of workers lost in this map now, so the pool is whole
+     * for the next one (a refused fork is tried again then). */
+    refill(pp);
+out:
+    free(pfd);
+    free(slot);
+    return err;
+}
+
+static void pp_stop(struct pool *pool, bool terminate)
+{
+    struct process_pool *pp = pool->impl;
+
+    pthread_mutex_lock(&all_lock);
+    for (int k = 0; k < pp->n; k++) {
+        if (terminate && pp->w[k].pid)
+            kill(pp->w[k].pid, SIGTERM);
+        if (pp->w[k].fd >= 0) {
+            close(pp->w[k].fd); /* end of file: an idle worker leaves */
+            pp->w[k].fd = -1;
+        }
+    }
+    pthread_mutex_unlock(&all_lock);
+}
+
+static int pp_join(struct pool *pool)
+{
+    struct process_pool *pp = pool->impl;
+    int first = 0;
+
+    for (int k = 0; k < pp->n; k++) {
+        if (!pp->w[k].pid)
+            continue;
+        while (waitpid(pp->w[k].pid, NULL, 0) < 0) {
+            if (errno != EINTR) {
+                if (!first)
+                    first = errno;
+                break;
+            }
+        }
+        pp->w[k].pid = 0;
+    }
+    return first;
+}
+
+static void pp_release(struct pool *pool)
+{
+    struct process_pool *pp = pool->impl;
+    struct process_pool **p;
+
+    pthread_mutex_lock(&all_lock);
+    for (p = &all_pools; *p; p = &(*p)->next)
+        if (*p == pp) {
+            *p = pp->next;
+            break;
+        }
+    pthread_mutex_unlock(&all_lock);
+    free(pp->status);
+    free(pp->w);
+    free(pp);
+    pool->impl = NULL;
+}
+
+static int pp_start(struct pool *pool)
+{
+    struct process_pool *pp;
+    int err;
+
+    pp = calloc(1, sizeof *pp);
+    if (!pp)
+        return ENOMEM;
+    pp->w = calloc((size_t)pool->workers, sizeof *pp->w);
+    if (!pp->w) {
+        free(pp);
+        return ENOMEM;
+    }
+    pp->n = pool->workers;
+    for (int k = 0; k < pp->n; k++)
+        pp->w[k].fd = -1;
+    pool->impl = pp;
+    pthread_mutex_lock(&all_lock);
+    pp->next = all_pools;
+    all_pools = pp;
+    pthread_mutex_unlock(&all_lock);
+
+    for (int k = 0; k < pp->n; k++) {
+        err = spawn(pp, k);
+        if (err) {
+            /* Undo: the workers already forked see end of file and leave. */
+            pp_stop(pool, false);
+            pp_join(pool);
+            pp_release(pool);
+            return err;
+        }
+    }
+    return 0;
+}
+
+const struct pool_ops pool_process_ops = {
+    .start = pp_start,
+    .map = pp_map,
+    .stop = pp_stop,
+    .join = pp_join,
+    .release = pp_release,
+};

@@ -1,0 +1,185 @@
+/* pool/thread_pool.c - the thread pool: multiprocessing.pool.ThreadPool in C.
+ *
+ * Shows: workers that sleep on a condition variable until a job is posted,
+ * claim chunks of it under one lock, and write results straight into the
+ * caller's array. The caller sleeps on a second condition variable until the
+ * last chunk is done: nobody spins, nobody polls.
+ *
+ *     pool_map                     worker 0..W-1
+ *     --------                     -------------
+ *     lock                         lock
+ *     job = ...; broadcast(work)   while no chunk left: wait(work)
+ *     while chunks_done < nchunks    c = next_chunk++
+ *         wait(done)               unlock; run the items of c; lock
+ *     job = NULL; unlock           if ++chunks_done == nchunks: signal(done)
+ *
+ * The only shared state is the job and its two counters, all under `lock`.
+ * Results need no lock: each item's slot is written by exactly one worker,
+ * and the mutex hand-off at the end orders those writes before the caller
+ * reads them.
+ *
+ * See also: process_pool.c, docs/pool.md.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "pool_impl.h"
+
+struct thread_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t work;      /* a job was posted, or the pool is stopping */
+    pthread_cond_t done;      /* the last chunk of the job is done */
+    struct pool_job *job;     /* NULL between maps */
+    size_t next_chunk;        /* the next chunk to claim */
+    size_t chunks_done;
+    bool stop;                /* close or terminate: leave when idle */
+    pthread_t *threads;
+    int started;
+};
+
+/* Run the items of chunk c; record failures under the lock. */
+static void run_chunk(struct thread_pool *tp, struct pool_job *job, size_t c)
+{
+    size_t first = job_chunk_first(job, c);
+    size_t end = first + job_chunk_count(job, c);
+    size_t i, bad = end;
+    int bad_err = 0, nbad = 0;
+
+    for (i = first; i < end; i++) {
+        void *res = job->result_size ? job->results + i * job->result_size : NULL;
+        int err = job->fn(job->args + i * job->arg_size, res);
+
+        if (err) {
+            if (bad == end) {
+                bad = i;
+                bad_err = err;
+            }
+            nbad++;
+        }
+    }
+    pthread_mutex_lock(&tp->lock);
+    if (nbad) {
+        /* The lowest failure of this chunk decides; the rest only count. */
+        job_fail(job, bad, 1, bad_err, NULL);
+        job->nfailed += (size_t)nbad - 1;
+    }
+    if (++tp->chunks_done == job->nchunks)
+        pthread_cond_signal(&tp->done);
+}
+
+static void *worker(void *arg)
+{
+    struct thread_pool *tp = arg;
+
+    pthread_mutex_lock(&tp->lock);
+    for (;;) {
+        while (!tp->stop && !(tp->job && tp->next_chunk < tp->job->nchunks))
+            pthread_cond_wait(&tp->work, &tp->lock);
+        if (tp->stop)
+            break;
+        size_t c = tp->next_chunk++;
+        struct pool_job *job = tp->job;
+        pthread_mutex_unlock(&tp->lock);
+        run_chunk(tp, job, c); /* returns with the lock held */
+    }
+    pthread_mutex_unlock(&tp->lock);
+    return NULL;
+}
+
+static void tp_stop(struct pool *pool, bool terminate)
+{
+    struct thread_pool *tp = pool->impl;
+
+    (void)terminate; /* either way: maps are synchronous, so workers are idle */
+    pthread_mutex_lock(&tp->lock);
+    tp->stop = true;
+    pthread_cond_broadcast(&tp->work);
+    pthread_mutex_unlock(&tp->lock);
+}
+
+static int tp_join(struct pool *pool)
+{
+    struct thread_pool *tp = pool->impl;
+    int i, err, first = 0;
+
+    for (i = 0; i < tp->started; i++) {
+        err = pthread_join(tp->threads[i], NULL);
+        if (err && !first)
+            first = err;
+    }
+    tp->started = 0;
+    return first;
+}
+
+static void tp_release(struct pool *pool)
+{
+    struct thread_pool *tp = pool->impl;
+
+    pthread_cond_destroy(&tp->done);
+    pthread_cond_destroy(&tp->work);
+    pthread_mutex_destroy(&tp->lock);
+    free(tp->threads);
+    free(tp);
+    pool->impl = NULL;
+}
+
+static int tp_start(struct pool *pool)
+{
+    struct thread_pool *tp;
+    int err = ENOMEM;
+
+    tp = calloc(1, sizeof *tp);
+    if (!tp)
+        return ENOMEM;
+    tp->threads = calloc((size_t)pool->workers, sizeof *tp->threads);
+    if (!tp->threads) {
+        free(tp);
+        return ENOMEM;
+    }
+    pthread_mutex_init(&tp->lock, NULL);
+    pthread_cond_init(&tp->work, NULL);
+    pthread_cond_init(&tp->done, NULL);
+    pool->impl = tp;
+    for (; tp->started < pool->workers; tp->started++) {
+        err = pthread_create(&tp->threads[tp->started], NULL, worker, tp);
+        if (err) {
+            /* Undo: the threads already running leave and are joined. */
+            pool_set_error(pool, "pthread_create: worker %d of %d",
+                           tp->started + 1, pool->workers);
+            tp_stop(pool, true);
+            tp_join(pool);
+            tp_release(pool);
+            return err;
+        }
+    }
+    return 0;
+}
+
+static int tp_map(struct pool *pool, struct pool_job *job)
+{
+    struct thread_pool *tp = pool->impl;
+
+    pthread_mutex_lock(&tp->lock);
+    tp->job = job;
+    tp->next_chunk = 0;
+    tp->chunks_done = 0;
+    if (job->nchunks == 1)
+        pthread_cond_signal(&tp->work);
+    else
+        pthread_cond_broadcast(&tp->work);
+    while (tp->chunks_done < job->nchunks)
+        pthread_cond_wait(&tp->done, &tp->lock);
+    tp->job = NULL;
+    pthread_mutex_unlock(&tp->lock);
+    return 0;
+}
+
+const struct pool_ops pool_thread_ops = {
+    .start = tp_start,
+    .map = tp_map,
+    .stop = tp_stop,
+    .join = tp_join,
+    .release = tp_release,
+};

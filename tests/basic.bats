@@ -1,0 +1,80 @@
+#!/usr/bin/env bats
+# tests/basic.bats - basic: the tutorial's output, byte for byte, and its flags.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+B() { t "$ROOT/basic/basic" "$@"; }
+
+@test "basic: prints the tutorial's four lines exactly" {
+    run -0 B
+    expected='Running a pool of processes...
+Processes pool results: [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880]
+Running a pool of threads...
+Threads pool results: [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880]'
+    [ "$output" = "$expected" ]
+}
+
+@test "basic: same output with one worker and with many" {
+    run -0 B -w 1
+    [ "${lines[1]}" = "Processes pool results: [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880]" ]
+    run -0 B --workers 16
+    [ "${lines[3]}" = "Threads pool results: [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880]" ]
+}
+
+@test "basic: -n 21 reaches 20!, the largest that fits in 64 bits" {
+    run -0 B -n 21
+    [[ "${lines[1]}" == *", 121645100408832000, 2432902008176640000]" ]]
+}
+
+@test "basic: -n 25 fails at item 21 with ERANGE and exit 1" {
+    run -1 --separate-stderr B -n 25
+    [ "${lines[0]}" = "Running a pool of processes..." ]
+    [ "${#lines[@]}" -eq 1 ]
+    [ "$stderr" = "basic: Processes pool: item 21 failed: Numerical result out of range (4 items failed in all)" ]
+}
+
+@test "basic: --who names a worker for every item" {
+    run -0 B --who -n 8 -w 2
+    [ "$(grep -c 'by worker pid [0-9]*$' <<<"$output")" -eq 8 ]
+    [ "$(grep -c 'by thread [0-9]*$' <<<"$output")" -eq 8 ]
+    # Two workers at most, and each a process other than ours.
+    [ "$(grep -o 'pid [0-9]*' <<<"$output" | sort -u | wc -l)" -le 2 ]
+}
+
+@test "basic: -h prints the usage on stdout, exit 0" {
+    run -0 --separate-stderr B -h
+    [[ "$output" == usage:* ]]
+    [ -z "$stderr" ]
+}
+
+@test "basic: bad input: a one-line reason and the usage on stderr, exit 2" {
+    while IFS='|' read -r args want; do
+        # shellcheck disable=SC2086
+        run -2 --separate-stderr B $args
+        [ -z "$output" ]
+        [ "${stderr_lines[0]}" = "basic: $want" ] || {
+            echo "args '$args': got '${stderr_lines[0]}'"; false; }
+        [[ "${stderr_lines[1]}" == usage:* ]]
+    done <<'EOF_CASES'
+-w 0|--workers: expected a positive integer, got '0'
+-w -1|--workers: expected a positive integer, got '-1'
+-w abc|--workers: expected a positive integer, got 'abc'
+-w 2.5|--workers: expected a positive integer, got '2.5'
+-w 99999999999999999999|--workers: 99999999999999999999 is too large (at most 1024)
+-n 0|--items: expected a positive integer, got '0'
+-n 1e3|--items: expected a positive integer, got '1e3'
+-n 2000000|--items: 2000000 is too large (at most 1000000)
+-n|-n needs a value
+--workers|--workers needs a value
+-x|unknown option '-x'
+--bogus|unknown option '--bogus'
+stray|unexpected argument 'stray'
+EOF_CASES
+}
+
+@test "basic: no worker outlives the program" {
+    run -0 B -n 20 -w 4
+    no_children_of $$
+    [ "$(processes_named basic)" -eq 0 ]
+}

@@ -1,0 +1,35 @@
+# tests/helpers.bash - what every bats file loads: where things are, and a
+# bounded way to run them.
+
+# The project root, found from this file's folder (tests/).
+ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+export ROOT
+
+# Seconds any one command may take before it counts as hung.
+: "${T_LIMIT:=60}"
+
+# t CMD ARGS...: run CMD bounded by timeout. A hang ends in exit 124 (or 137
+# when it also ignores SIGTERM), which no test expects, so it fails loudly.
+t() {
+    timeout -k 5 "$T_LIMIT" "$@"
+}
+
+# no_children_of PID: succeed when PID has no live children (our workers).
+no_children_of() {
+    [ -z "$(ps -o pid= --ppid "$1" 2>/dev/null)" ]
+}
+
+# processes_named NAME: how many processes run the program NAME right now.
+processes_named() {
+    local n
+    n=$(pgrep -xc "$1" 2>/dev/null) || true
+    echo "${n:-0}"
+}
+
+# is_perm_of_range OUTPUT N: OUTPUT is "[a, b, ...]" holding 0..N-1, each once.
+is_perm_of_range() {
+    local got want
+    got=$(printf '%s\n' "$1" | tr -d '[] ' | tr ',' '\n' | sort -n | tr '\n' ' ')
+    want=$(seq 0 $(($2 - 1)) | tr '\n' ' ')
+    [ "$got" = "$want" ]
+}

@@ -1,0 +1,699 @@
+/* tests/pool_test.c - checks every promise of pool/pool.h, one case a run.
+ *
+ * Usage: pool_test CASE KIND     (KIND: processes | threads)
+ *        pool_test all           every case, both kinds (for valgrind)
+ *        pool_test list          the cases
+ *
+ * Each case prints what it checked and exits 0, or names the failed check
+ * and exits 1. tests/pool.bats runs them one by one under timeout.
+ *
+ * fork and pthread_create are linked through wrappers (-Wl,--wrap, see
+ * tests/Makefile) so that a case can make the k-th call fail, as a full
+ * process table or a thread limit would, and watch pool_open undo itself.
+ */
+#define _GNU_SOURCE /* strsignal, pthread types in wrappers */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pool.h"
+
+/* ---- fault injection ----------------------------------------------------- */
+
+static int fork_calls, fork_fail_at;        /* fail the fork_fail_at-th call */
+static int create_calls, create_fail_at;
+
+pid_t __real_fork(void);
+pid_t __wrap_fork(void);
+int __real_pthread_create(pthread_t *, const pthread_attr_t *,
+                          void *(*)(void *), void *);
+int __wrap_pthread_create(pthread_t *, const pthread_attr_t *,
+                          void *(*)(void *), void *);
+
+pid_t __wrap_fork(void)
+{
+    if (fork_fail_at && ++fork_calls == fork_fail_at) {
+        errno = EAGAIN;
+        return -1;
+    }
+    return __real_fork();
+}
+
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a,
+                          void *(*fn)(void *), void *arg)
+{
+    if (create_fail_at && ++create_calls == create_fail_at)
+        return EAGAIN;
+    return __real_pthread_create(t, a, fn, arg);
+}
+
+/* ---- checking ------------------------------------------------------------ */
+
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__,  \
+                    #cond);                                                   \
+            fprintf(stderr, __VA_ARGS__);                                     \
+            fputc('\n', stderr);                                              \
+            exit(1);                                                          \
+        }                                                                     \
+    } while (0)
+
+static enum pool_kind kind;
+static const char *kind_name;
+
+static double now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+static struct pool *open_or_fail(int workers)
+{
+    struct pool *p = pool_open(kind, workers);
+
+    CHECK(p != NULL, "pool_open(%s, %d): %s", kind_name, workers,
+          strerror(errno));
+    return p;
+}
+
+/* Descriptors this process holds now. */
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int n = 0;
+
+    CHECK(d != NULL, "opendir /proc/self/fd: %s", strerror(errno));
+    while ((e = readdir(d)))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* the one opendir holds */
+}
+
+/* Threads this process runs now. */
+static int count_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    int n = 0;
+
+    CHECK(d != NULL, "opendir /proc/self/task: %s", strerror(errno));
+    while ((e = readdir(d)))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* True when this process has no child at all: none alive, no zombie. */
+static bool no_children(void)
+{
+    return waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD;
+}
+
+/* ---- tasks --------------------------------------------------------------- */
+
+/* Who ran an item: a pid for processes, a thread number for threads. */
+static atomic_long next_thread_number = 1;
+static _Thread_local long thread_number;
+
+static long who(void)
+{
+    if (kind == POOL_PROCESSES)
+        return (long)getpid();
+    if (!thread_number)
+        thread_number = atomic_fetch_add(&next_thread_number, 1);
+    return thread_number;
+}
+
+struct out {
+    long value;
+    long worker;
+};
+
+static int square(const void *arg, void *result)
+{
+    long x = *(const long *)arg;
+    struct out *o = result;
+
+    o->value = x * x;
+    o->worker = who();
+    return 0;
+}
+
+/* Later items finish sooner: order must be kept anyway. */
+static int slow_square(const void *arg, void *result)
+{
+    long x = *(const long *)arg;
+
+    nap_ms((20 - x % 20) * 2);
+    return square(arg, result);
+}
+
+/* Item 3 fails with ERANGE, item 7 with EDOM, the rest square. */
+static int picky(const void *arg, void *result)
+{
+    long x = *(const long *)arg;
+
+    if (x == 3)
+        return ERANGE;
+    if (x == 7)
+        return EDOM;
+    return square(arg, result);
+}
+
+/* Item 5 kills its own worker; in a pool of processes only the worker dies. */
+static int suicidal(const void *arg, void *result)
+{
+    long x = *(const long *)arg;
+
+    if (x == 5)
+        kill(getpid(), SIGKILL);
+    return square(arg, result);
+}
+
+static int crashing(const void *arg, void *result)
+{
+    if (*(const long *)arg == 2) {
+        signal(SIGSEGV, SIG_DFL); /* a sanitizer's handler would report it */
+        raise(SIGSEGV);
+    }
+    return square(arg, result);
+}
+
+static int exiting(const void *arg, void *result)
+{
+    if (*(const long *)arg == 4)
+        _exit(3);
+    return square(arg, result);
+}
+
+/* A counter in memory shared across fork, for tasks without results. */
+static atomic_long *shared_count;
+
+static int count_only(const void *arg, void *result)
+{
+    (void)arg;
+    CHECK(result == NULL, "result should be NULL when result_size is 0");
+    atomic_fetch_add(shared_count, 1);
+    return 0;
+}
+
+#define BIG (1u << 20) /* 1 MiB: far more than a pipe or socket buffer */
+
+static int invert(const void *arg, void *result)
+{
+    const unsigned char *in = arg;
+    unsigned char *out = result;
+
+    for (size_t i = 0; i < BIG; i++)
+        out[i] = (unsigned char)~in[i];
+    return 0;
+}
+
+/* ---- cases --------------------------------------------------------------- */
+
+static void fill(long *args, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        args[i] = (long)i;
+}
+
+static void check_squares(const struct out *o, size_t n, size_t skip1,
+                          size_t skip2)
+{
+    for (size_t i = 0; i < n; i++)
+        if (i != skip1 && i != skip2)
+            CHECK(o[i].value == (long)(i * i), "results[%zu] = %ld", i,
+                  o[i].value);
+}
+
+static void case_order(void)
+{
+    enum { N = 60 };
+    long args[N];
+    struct out res[N];
+    struct pool *p = open_or_fail(3);
+
+    fill(args, N);
+    for (size_t cs = 1; cs <= 7; cs += 3) {
+        memset(res, 0, sizeof res);
+        CHECK(pool_map(p, slow_square, args, sizeof *args, res, sizeof *res,
+                       N, cs) == 0, "map: %s", pool_error(p));
+        check_squares(res, N, N, N);
+    }
+    pool_free(p);
+    printf("order kept with uneven tasks, chunksize 1, 4, 7\n");
+}
+
+static void case_chunks(void)
+{
+    enum { N = 50 };
+    long args[N];
+    struct out res[N];
+    struct pool *p = open_or_fail(2);
+
+    fill(args, N);
+    /* chunksize > n: one chunk, so one worker does everything. */
+    CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 1000)
+          == 0, "map: %s", pool_error(p));
+    check_squares(res, N, N, N);
+    for (size_t i = 1; i < N; i++)
+        CHECK(res[i].worker == res[0].worker, "item %zu ran elsewhere", i);
+    /* chunksize 0 = ceil(50 / (4 * 2)) = 7: each run of 7 on one worker. */
+    CHECK(pool_map(p, slow_square, args, sizeof *args, res, sizeof *res, N, 0)
+          == 0, "map: %s", pool_error(p));
+    check_squares(res, N, N, N);
+    for (size_t i = 0; i < N; i++)
+        CHECK(res[i].worker == res[i - i % 7].worker,
+              "item %zu left its chunk of 7", i);
+    pool_free(p);
+    printf("chunksize > n: one worker; default chunksize 7 for 50 items on 2\n");
+}
+
+static void case_errors(void)
+{
+    enum { N = 12 };
+    long args[N];
+    struct out res[N];
+    struct pool *p = open_or_fail(2);
+    int err;
+
+    fill(args, N);
+    memset(res, 0, sizeof res);
+    err = pool_map(p, picky, args, sizeof *args, res, sizeof *res, N, 1);
+    CHECK(err == ERANGE, "map returned %d (%s)", err, strerror(err));
+    CHECK(strcmp(pool_error(p), "item 3 failed: Numerical result out of range"
+                 " (2 items failed in all)") == 0, "error text: %s",
+          pool_error(p));
+    check_squares(res, N, 3, 7);
+    /* The next, clean map clears the error. */
+    CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0) == 0,
+          "map: %s", pool_error(p));
+    CHECK(pool_error(p)[0] == '\0', "stale error: %s", pool_error(p));
+    pool_free(p);
+    printf("lowest failed item reported: %s\n", "item 3 (ERANGE)");
+}
+
+static void case_empty(void)
+{
+    struct out res = { 42, 42 };
+    long arg = 0;
+    struct pool *p = open_or_fail(2);
+
+    CHECK(pool_map(p, square, &arg, sizeof arg, &res, sizeof res, 0, 0) == 0,
+          "map of 0 items: %s", pool_error(p));
+    CHECK(res.value == 42, "results touched");
+    CHECK(pool_map(p, NULL, &arg, sizeof arg, &res, sizeof res, 1, 0) == EINVAL,
+          "NULL fn accepted");
+    CHECK(pool_map(p, square, &arg, sizeof arg, NULL, sizeof res, 1, 0)
+          == EINVAL, "NULL results with a size accepted");
+    CHECK(pool_map(p, square, &arg, sizeof arg, &res, SIZE_MAX / 2, 4, 0)
+          == EINVAL, "size overflow accepted");
+    pool_free(p);
+    errno = 0;
+    CHECK(pool_open(kind, POOL_MAX_WORKERS + 1) == NULL && errno == EINVAL,
+          "too many workers accepted");
+    p = open_or_fail(0);
+    CHECK(pool_workers(p) == pool_cpu_count(), "workers %d, cpus %d",
+          pool_workers(p), pool_cpu_count());
+    pool_free(p);
+    printf("n = 0 returns at once; bad arguments: EINVAL; 0 workers = %d CPUs\n",
+           pool_cpu_count());
+}
+
+static void case_nullres(void)
+{
+    enum { N = 100 };
+    long args[N];
+    struct pool *p;
+
+    /* Mapped before the fork, so the workers share it. */
+    shared_count = mmap(NULL, sizeof *shared_count, PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(shared_count != MAP_FAILED, "mmap: %s", strerror(errno));
+    atomic_store(shared_count, 0);
+    p = open_or_fail(3);
+    fill(args, N);
+    CHECK(pool_map(p, count_only, args, sizeof *args, NULL, 0, N, 0) == 0,
+          "map: %s", pool_error(p));
+    CHECK(atomic_load(shared_count) == N, "%ld tasks ran",
+          atomic_load(shared_count));
+    pool_free(p);
+    munmap(shared_count, sizeof *shared_count);
+    printf("NULL results with result_size 0: all %d tasks ran\n", N);
+}
+
+static void case_large(void)
+{
+    enum { N = 8 };
+    unsigned char *in = malloc((size_t)N * BIG), *out = malloc((size_t)N * BIG);
+    struct pool *p = open_or_fail(2);
+
+    CHECK(in && out, "malloc");
+    for (size_t i = 0; i < (size_t)N * BIG; i++)
+        in[i] = (unsigned char)(i * 7 + i / BIG);
+    CHECK(pool_map(p, invert, in, BIG, out, BIG, N, 1) == 0, "map: %s",
+          pool_error(p));
+    for (size_t i = 0; i < (size_t)N * BIG; i++)
+        CHECK(out[i] == (unsigned char)~in[i], "byte %zu", i);
+    pool_free(p);
+    free(in);
+    free(out);
+    printf("%d items of 1 MiB each way, every byte right\n", N);
+}
+
+static void case_lifecycle(void)
+{
+    long arg = 2;
+    struct out res;
+    struct pool *p = open_or_fail(2);
+
+    CHECK(pool_join(p) == EINVAL, "join before close accepted");
+    CHECK(strcmp(pool_error(p), "Pool is still running") == 0, "%s",
+          pool_error(p));
+    CHECK(pool_close(p) == 0, "close");
+    CHECK(pool_map(p, square, &arg, sizeof arg, &res, sizeof res, 1, 0)
+          == EINVAL, "map after close accepted");
+    CHECK(strcmp(pool_error(p), "Pool not running") == 0, "%s", pool_error(p));
+    CHECK(pool_close(p) == 0, "second close");
+    CHECK(pool_join(p) == 0, "join: %s", pool_error(p));
+    CHECK(pool_join(p) == 0, "second join");
+    CHECK(kind != POOL_PROCESSES || no_children(), "workers left after join");
+    pool_free(p);
+
+    p = open_or_fail(2);
+    CHECK(pool_terminate(p) == 0, "terminate");
+    CHECK(pool_terminate(p) == 0, "second terminate");
+    CHECK(pool_map(p, square, &arg, sizeof arg, &res, sizeof res, 1, 0)
+          == EINVAL, "map after terminate accepted");
+    CHECK(strcmp(pool_error(p), "Pool not running") == 0, "%s", pool_error(p));
+    CHECK(pool_join(p) == 0, "join after terminate");
+    pool_free(p);
+    CHECK(no_children(), "children left");
+    printf("Pool is still running / Pool not running, as CPython\n");
+}
+
+/* A worker dies mid-map: the map returns, says so, and the pool heals. */
+static void check_death(pool_fn *fn, size_t dead_item, const char *how)
+{
+    enum { N = 16 };
+    long args[N];
+    struct out res[N];
+    struct pool *p = open_or_fail(2);
+    double t0;
+    int err;
+
+    fill(args, N);
+    memset(res, 0, sizeof res);
+    t0 = now();
+    err = pool_map(p, fn, args, sizeof *args, res, sizeof *res, N, 1);
+    CHECK(now() - t0 < 1.0, "the map took %.2f s", now() - t0);
+    CHECK(err == EPIPE, "map returned %d (%s)", err, strerror(err));
+    CHECK(strstr(pool_error(p), how) != NULL, "error text: %s", pool_error(p));
+    char want[32];
+    snprintf(want, sizeof want, "item %zu lost", dead_item);
+    CHECK(strncmp(pool_error(p), want, strlen(want)) == 0, "error text: %s",
+          pool_error(p));
+    check_squares(res, N, dead_item, N);
+    printf("%s: %s\n", how, pool_error(p));
+    /* Healed: the same pool maps again, on as many workers as before. */
+    CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0) == 0,
+          "map after the death: %s", pool_error(p));
+    check_squares(res, N, N, N);
+    CHECK(pool_workers(p) == 2, "workers %d", pool_workers(p));
+    pool_free(p);
+    CHECK(no_children(), "children left");
+}
+
+static void case_kill(void)
+{
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    check_death(suicidal, 5, "killed by signal 9");
+    check_death(crashing, 2, "killed by signal 11");
+    check_death(exiting, 4, "exited with status 3");
+    printf("pool usable after each death\n");
+}
+
+/* A worker killed from outside, while it sleeps in a task. */
+static int report_and_sleep(const void *arg, void *result)
+{
+    if (*(const long *)arg == 0) {
+        int fd = *(const int *)((const long *)arg + 1);
+        pid_t me = getpid();
+        CHECK(write(fd, &me, sizeof me) == sizeof me, "write pid");
+        nap_ms(30000);
+    }
+    *(long *)result = 1;
+    return 0;
+}
+
+static void *killer(void *arg)
+{
+    int fd = *(int *)arg;
+    pid_t victim;
+
+    CHECK(read(fd, &victim, sizeof victim) == sizeof victim, "read pid");
+    kill(victim, SIGKILL);
+    return NULL;
+}
+
+static void case_external_kill(void)
+{
+    long args[4][2];
+    long res[4];
+    int fds[2];
+    pthread_t t;
+    struct pool *p;
+    double t0;
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    CHECK(pipe(fds) == 0, "pipe");
+    for (int i = 0; i < 4; i++) {
+        args[i][0] = i;
+        args[i][1] = fds[1];
+    }
+    p = open_or_fail(2);
+    CHECK(pthread_create(&t, NULL, killer, &fds[0]) == 0, "pthread_create");
+    t0 = now();
+    int err = pool_map(p, report_and_sleep, args, sizeof args[0], res,
+                       sizeof res[0], 4, 1);
+    double took = now() - t0;
+    pthread_join(t, NULL);
+    CHECK(err == EPIPE, "map returned %d", err);
+    CHECK(took < 2.0, "the map took %.2f s", took);
+    CHECK(strstr(pool_error(p), "item 0 lost: worker") &&
+          strstr(pool_error(p), "killed by signal 9"), "%s", pool_error(p));
+    CHECK(res[1] == 1 && res[2] == 1 && res[3] == 1, "other items");
+    pool_free(p);
+    close(fds[0]);
+    close(fds[1]);
+    CHECK(no_children(), "children left");
+    printf("killed from outside: map returned in %.2f s: %s\n", took,
+           "killed by signal 9");
+}
+
+static void case_cycles(void)
+{
+    enum { N = 20 };
+    long args[N];
+    struct out res[N];
+    int fds = count_fds(), threads = count_threads();
+
+    fill(args, N);
+    for (int i = 0; i < 500; i++) {
+        struct pool *p = open_or_fail(2);
+        CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0)
+              == 0, "map: %s", pool_error(p));
+        if (i % 2) { /* half with close + join, half as the end of a `with` */
+            CHECK(pool_close(p) == 0 && pool_join(p) == 0, "close/join");
+        }
+        pool_free(p);
+    }
+    check_squares(res, N, N, N);
+    CHECK(count_fds() == fds, "descriptors: %d before, %d after", fds,
+          count_fds());
+    CHECK(count_threads() == threads, "threads: %d before, %d after", threads,
+          count_threads());
+    CHECK(no_children(), "children or zombies left");
+    printf("500 open/map/free cycles: %d fds, %d threads, no children\n", fds,
+           threads);
+}
+
+static void case_refused(void)
+{
+    int fds = count_fds(), threads = count_threads();
+
+    for (int at = 1; at <= 4; at++) {
+        fork_calls = create_calls = 0;
+        fork_fail_at = create_fail_at = at;
+        errno = 0;
+        struct pool *p = pool_open(kind, 4);
+        CHECK(p == NULL, "pool_open succeeded with call %d refused", at);
+        CHECK(errno == EAGAIN, "errno %d (%s)", errno, strerror(errno));
+        CHECK(count_fds() == fds, "descriptors: %d before, %d after", fds,
+              count_fds());
+        CHECK(count_threads() == threads, "threads: %d, then %d", threads,
+              count_threads());
+        CHECK(no_children(), "children left after a refused call %d", at);
+    }
+    fork_fail_at = create_fail_at = 0;
+    struct pool *p = open_or_fail(4); /* and all is well again */
+    pool_free(p);
+    printf("%s refused at call 1..4: NULL, EAGAIN, nothing left behind\n",
+           kind == POOL_PROCESSES ? "fork" : "pthread_create");
+}
+
+/* A fork refused when a dead worker is replaced: the map still ends. */
+static void case_respawn_refused(void)
+{
+    enum { N = 16 };
+    long args[N];
+    struct out res[N];
+    struct pool *p;
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    fill(args, N);
+    p = open_or_fail(2);
+    fork_calls = 0;
+    fork_fail_at = 1; /* the replacement's fork */
+    int err = pool_map(p, suicidal, args, sizeof *args, res, sizeof *res, N, 1);
+    CHECK(err == EPIPE, "map returned %d: %s", err, pool_error(p));
+    check_squares(res, N, 5, N);
+    fork_fail_at = 0;
+    CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0) == 0,
+          "map once fork works again: %s", pool_error(p));
+    check_squares(res, N, N, N);
+    pool_free(p);
+    CHECK(no_children(), "children left");
+    printf("replacement refused: the other worker finished the map\n");
+}
+
+/* Two pools at once: closing the first must not wait on the second's
+ * children, which were forked while its channels were open. */
+static void case_two_pools(void)
+{
+    long arg = 3;
+    struct out res;
+    struct pool *a = open_or_fail(2), *b = open_or_fail(2);
+
+    CHECK(pool_close(a) == 0 && pool_join(a) == 0, "close/join a");
+    CHECK(pool_map(b, square, &arg, sizeof arg, &res, sizeof res, 1, 0) == 0,
+          "map b: %s", pool_error(b));
+    CHECK(res.value == 9, "b's result");
+    pool_free(a);
+    pool_free(b);
+    CHECK(no_children(), "children left");
+    printf("two pools: the first closes and joins while the second runs\n");
+}
+
+/* Buffered output before pool_open must come out once, not once a worker. */
+static void case_flush(void)
+{
+    long arg = 1;
+    struct out res;
+
+    printf("printed once before the pool opens\n"); /* no fflush here */
+    struct pool *p = open_or_fail(3);
+    CHECK(pool_map(p, square, &arg, sizeof arg, &res, sizeof res, 1, 0) == 0,
+          "map");
+    pool_free(p);
+}
+
+struct test {
+    const char *name;
+    void (*fn)(void);
+    bool processes_only;
+};
+
+static const struct test tests[] = {
+    { "order", case_order, false },
+    { "chunks", case_chunks, false },
+    { "errors", case_errors, false },
+    { "empty", case_empty, false },
+    { "nullres", case_nullres, false },
+    { "large", case_large, false },
+    { "lifecycle", case_lifecycle, false },
+    { "kill", case_kill, true },
+    { "external_kill", case_external_kill, true },
+    { "cycles", case_cycles, false },
+    { "refused", case_refused, false },
+    { "respawn_refused", case_respawn_refused, true },
+    { "two_pools", case_two_pools, false },
+    { "flush", case_flush, false },
+};
+
+static void set_kind(const char *name)
+{
+    kind_name = name;
+    if (strcmp(name, "processes") == 0)
+        kind = POOL_PROCESSES;
+    else if (strcmp(name, "threads") == 0)
+        kind = POOL_THREADS;
+    else {
+        fprintf(stderr, "pool_test: unknown kind '%s'\n", name);
+        exit(2);
+    }
+}
+
+int main(int argc, char *argv[])
+{
+    size_t ntests = sizeof tests / sizeof tests[0];
+
+    setvbuf(stdout, NULL, _IOFBF, BUFSIZ); /* the flush case needs a buffer */
+    if (argc == 2 && strcmp(argv[1], "list") == 0) {
+        for (size_t i = 0; i < ntests; i++)
+            printf("%s%s\n", tests[i].name,
+                   tests[i].processes_only ? " (processes only)" : "");
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "all") == 0) {
+        static const char *const kinds[] = { "processes", "threads" };
+        for (int k = 0; k < 2; k++)
+            for (size_t i = 0; i < ntests; i++) {
+                if (tests[i].processes_only && k == 1)
+                    continue;
+                set_kind(kinds[k]);
+                printf("%s %s: ", tests[i].name, kinds[k]);
+                fflush(stdout);
+                tests[i].fn();
+                fflush(stdout);
+            }
+        return 0;
+    }
+    if (argc != 3) {
+        fprintf(stderr, "usage: pool_test CASE KIND | all | list\n");
+        return 2;
+    }
+    set_kind(argv[2]);
+    for (size_t i = 0; i < ntests; i++)
+        if (strcmp(argv[1], tests[i].name) == 0) {
+            tests[i].fn();
+            return 0;
+        }
+    fprintf(stderr, "pool_test: unknown case '%s'\n", argv[1]);
+    return 2;
+}
