@@ -100,12 +100,15 @@ static void run(enum pool_kind kind, int workers, long n, bool who)
             kind == POOL_PROCESSES ? "processes" : "threads");
     err = pool_map(pool, fn, args, sizeof *args, results, sizeof *results,
                    (size_t)n, 0);
-    if (err) {
+    if (err)
         fprintf(stderr, "%s: %s pool: %s\n", prog_name(), name, pool_error(pool));
-        pool_free(pool);
+    pool_free(pool);
+    if (err) {
+        free(values);
+        free(results);
+        free(args);
         exit(1);
     }
-    pool_free(pool);
 
     for (long i = 0; i < n; i++)
         values[i] = (long long)results[i].value;

@@ -17,10 +17,8 @@
 
 #if defined(__GNUC__)
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
-#define NORETURN __attribute__((noreturn))
 #else
 #define PRINTF_LIKE(f, a)
-#define NORETURN
 #endif
 
 /* Name the program and its usage text, once, at the top of main().
@@ -35,16 +33,16 @@ void print_usage(FILE *out);
 
 /* The message, then ": " and strerror(errno); exit 1.
  * For calls that set errno on failure (fork, open, mmap, ...). */
-NORETURN PRINTF_LIKE(1, 2) void die(const char *fmt, ...);
+_Noreturn PRINTF_LIKE(1, 2) void die(const char *fmt, ...);
 
 /* The message, then ": " and strerror(err); exit 1.
  * For calls that return the error number (pthread_*, pool_map). */
-NORETURN PRINTF_LIKE(2, 3) void die_en(int err, const char *fmt, ...);
+_Noreturn PRINTF_LIKE(2, 3) void die_en(int err, const char *fmt, ...);
 
 /* The message alone; exit 1. For failures errno does not describe. */
-NORETURN PRINTF_LIKE(1, 2) void fatal(const char *fmt, ...);
+_Noreturn PRINTF_LIKE(1, 2) void fatal(const char *fmt, ...);
 
 /* The message, then the usage, both on stderr; exit 2. */
-NORETURN PRINTF_LIKE(1, 2) void usage_error(const char *fmt, ...);
+_Noreturn PRINTF_LIKE(1, 2) void usage_error(const char *fmt, ...);
 
 #endif
