@@ -45,7 +45,11 @@ typedef int pool_fn(const void *arg, void *result);
  * flushed first so buffered output is not written twice.
  * Returns NULL with errno set on failure (EINVAL, ENOMEM, EAGAIN from fork or
  * pthread_create, ...); workers already started are then stopped and reaped:
- * nothing is left behind. */
+ * nothing is left behind.
+ *
+ * Process workers die with their parent (PR_SET_PDEATHSIG), even in the
+ * middle of a task. Linux ties that to the thread that forked them: open a
+ * process pool, and map on it, from a thread that outlives the pool. */
 struct pool *pool_open(enum pool_kind kind, int workers);
 
 /* Apply fn to each of the n arguments (args[i] is arg_size bytes at

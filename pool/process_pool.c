@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -205,8 +206,14 @@ static int spawn(struct process_pool *pp, int k)
         return errno;
     fflush(NULL);
     pthread_mutex_lock(&all_lock);
+    pid_t parent = getpid();
     pid = fork();
     if (pid == 0) {
+        /* Die with the parent, even in the middle of a long task; and if it
+         * is already gone, do not start. (Linux sends the signal when the
+         * thread that forked us exits: see pool.h.) */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+            _exit(1);
         for (struct process_pool *p = all_pools; p; p = p->next)
             for (int i = 0; i < p->n; i++)
                 if (p->w[i].fd >= 0)

@@ -637,6 +637,31 @@ static void case_flush(void)
     pool_free(p);
 }
 
+/* Two workers each print their pid, then sleep in a task: tests/interrupt.bats
+ * kills this process and checks that the workers go with it. */
+static int announce_and_sleep(const void *arg, void *result)
+{
+    (void)arg;
+    (void)result;
+    printf("worker %ld\n", (long)getpid());
+    fflush(stdout);
+    nap_ms(60000);
+    return 0;
+}
+
+static void case_orphan(void)
+{
+    long args[2] = { 0, 1 };
+    struct pool *p;
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    printf("parent %ld\n", (long)getpid());
+    fflush(stdout);
+    p = open_or_fail(2);
+    pool_map(p, announce_and_sleep, args, sizeof *args, NULL, 0, 2, 1);
+    pool_free(p);
+}
+
 struct test {
     const char *name;
     void (*fn)(void);
@@ -658,6 +683,7 @@ static const struct test tests[] = {
     { "respawn_refused", case_respawn_refused, true },
     { "two_pools", case_two_pools, false },
     { "flush", case_flush, false },
+    { "orphan", case_orphan, true }, /* not in `all`: it sleeps a minute */
 };
 
 static void set_kind(const char *name)
@@ -688,7 +714,8 @@ int main(int argc, char *argv[])
         static const char *const kinds[] = { "processes", "threads" };
         for (int k = 0; k < 2; k++)
             for (size_t i = 0; i < ntests; i++) {
-                if (tests[i].processes_only && k == 1)
+                if ((tests[i].processes_only && k == 1) ||
+                    tests[i].fn == case_orphan)
                     continue;
                 set_kind(kinds[k]);
                 printf("%s %s: ", tests[i].name, kinds[k]);
