@@ -33,7 +33,9 @@ enum pool_kind { POOL_PROCESSES, POOL_THREADS };
 /* One task: read one argument, write one result. Return 0, or an errno value
  * that fails this task (the C face of an exception raised in a worker).
  * `result` is NULL when the map's result_size is 0. In a process pool the
- * task runs in a forked child: what it writes outside `result` stays there. */
+ * task runs in a forked child: what it writes outside `result` stays there,
+ * and all result_size bytes travel back, padding included (a result struct
+ * without padding keeps valgrind from seeing uninitialised bytes sent). */
 typedef int pool_fn(const void *arg, void *result);
 
 /* More workers than this is refused with EINVAL. */

@@ -14,11 +14,6 @@ t() {
     timeout -k 5 "$T_LIMIT" "$@"
 }
 
-# no_children_of PID: succeed when PID has no live children (our workers).
-no_children_of() {
-    [ -z "$(ps -o pid= --ppid "$1" 2>/dev/null)" ]
-}
-
 # processes_named NAME: how many processes run the program NAME right now.
 processes_named() {
     local n

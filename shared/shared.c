@@ -1,0 +1,524 @@
+/* shared/shared.c - threads share memory, processes do not (unless asked).
+ *
+ * Shows: the section "Threads or processes". A pool of processes maps an
+ * "append to the list" task over 0..19, and the parent's list stays empty:
+ * each worker is a fork()ed copy and appends to its own copy of the list.
+ * A pool of threads maps the same task, and the parent sees all twenty.
+ * main() reads like the Python program: make a list, open a pool, map
+ * `append` over the numbers, print the list; once per kind of pool.
+ *
+ * Usage: shared [-n N] [-w N] [--copies] [--explicit]
+ *               [--race [--runs R] [--race-items M]]
+ *
+ * Try:
+ *   ./shared                the tutorial's two lines; run it a few times:
+ *                           the thread list's order can change
+ *   ./shared --copies       the process workers did append, each to its own
+ *                           copy: how many items each copy holds
+ *   ./shared --explicit     the list in memory the processes share on
+ *                           purpose (mmap MAP_SHARED): the parent sees all
+ *   ./shared --race         threads appending without the lock lose appends
+ *   ./shared --race -w 1    one thread cannot race with itself: nothing lost
+ *   Then take the lock out of list_append() and build with
+ *   SANITIZE=thread: ThreadSanitizer names the data race that --race
+ *   shows without undefined behaviour.
+ *
+ * See also: docs/shared.md, pool/pool.h, gil_sim/ (why Python's
+ * list.append needs no lock of yours).
+ */
+/* MAP_ANONYMOUS is not in POSIX 2008 (it is in POSIX 2024); every Unix
+ * this suite runs on has it, and glibc shows it with _DEFAULT_SOURCE. */
+#define _DEFAULT_SOURCE
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "err.h"
+#include "pool.h"
+#include "pylist.h"
+
+static const char usage[] =
+    "usage: shared [-n N] [-w N] [--copies] [--explicit]\n"
+    "              [--race [--runs R] [--race-items M]]\n"
+    "  Append 0..N-1 to a list from a pool of processes, then of threads,\n"
+    "  and print the list each time: the processes' appends are not seen.\n"
+    "  -n, --items N      how many numbers to append (default 20)\n"
+    "  -w, --workers N    workers per pool (default: the CPUs we may use)\n"
+    "      --copies       also show what each process worker's own copy holds\n"
+    "      --explicit     also append from processes into memory they share\n"
+    "                     on purpose (mmap MAP_SHARED, a process-shared lock)\n"
+    "      --race         also append from threads without the lock and count\n"
+    "                     the appends that were lost\n"
+    "      --runs R       --race: how many runs (default 5)\n"
+    "      --race-items M --race: appends per run (default 100000)\n"
+    "  -h, --help         this text\n";
+
+/* ------------------------------------------------------------------------
+ * The list: what Python's `shared = []` is, for our purpose.
+ *
+ * A fixed capacity (every map appends at most n items), so an append never
+ * reallocates: the same struct works on the heap and in an mmap()ed region.
+ * Each entry remembers which process appended it, for --explicit.
+ */
+struct entry {
+    long long value;
+    pid_t by;
+};
+
+struct list {
+    pthread_mutex_t lock;   /* Python's GIL makes list.append atomic; C needs this */
+    bool mapped;            /* in an mmap()ed region, not on the heap */
+    size_t len, cap;
+    struct entry items[];
+};
+
+/* A new empty list for up to cap items on the heap, with an ordinary
+ * mutex: shared by the threads of this process, copied by fork(). */
+static struct list *list_new(size_t cap)
+{
+    struct list *l = malloc(sizeof *l + cap * sizeof l->items[0]);
+    int err;
+
+    if (!l)
+        die("malloc: a list of %zu items", cap);
+    err = pthread_mutex_init(&l->lock, NULL);
+    if (err)
+        die_en(err, "pthread_mutex_init");
+    l->mapped = false;
+    l->len = 0;
+    l->cap = cap;
+    return l;
+}
+
+/* A new empty list for up to cap items in memory that fork() does not
+ * copy: mmap(MAP_SHARED | MAP_ANONYMOUS) gives pages that parent and
+ * children keep sharing. Its lock must say so too (PTHREAD_PROCESS_SHARED),
+ * and it is robust: if a worker dies holding it, the next one to lock it is
+ * told (EOWNERDEAD) instead of waiting forever. Make it before the pool's
+ * workers are forked, or they do not have it. */
+static struct list *list_new_shared(size_t cap)
+{
+    size_t size = sizeof(struct list) + cap * sizeof(struct entry);
+    pthread_mutexattr_t attr;
+    struct list *l;
+    int err;
+
+    l = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (l == MAP_FAILED)
+        die("mmap: %zu bytes of shared memory", size);
+    err = pthread_mutexattr_init(&attr);
+    if (!err)
+        err = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+    if (!err)
+        err = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+    if (!err)
+        err = pthread_mutex_init(&l->lock, &attr);
+    if (err)
+        die_en(err, "a process-shared mutex");
+    pthread_mutexattr_destroy(&attr);
+    l->mapped = true;
+    l->len = 0;
+    l->cap = cap;
+    return l;
+}
+
+/* Release a list made by list_new or list_new_shared. */
+static void list_free(struct list *l)
+{
+    pthread_mutex_destroy(&l->lock);
+    if (l->mapped)
+        munmap(l, sizeof *l + l->cap * sizeof l->items[0]);
+    else
+        free(l);
+}
+
+/* Lock the list. Returns 0 or an error number. A robust lock whose holder
+ * died is taken over: the list is still whole, because an append writes
+ * its entry before it counts it, so a death in between loses only that
+ * item. (An ordinary mutex never reports EOWNERDEAD.) */
+static int list_lock(struct list *l)
+{
+    int err = pthread_mutex_lock(&l->lock);
+
+    if (err == EOWNERDEAD)
+        err = pthread_mutex_consistent(&l->lock);
+    return err;
+}
+
+/* list.append(value): returns the new length, or 0 with errno set when the
+ * list is full (it cannot be: the caller sizes it) or the lock fails. */
+static size_t list_append(struct list *l, long long value)
+{
+    size_t len;
+    int err = list_lock(l);
+
+    if (err) {
+        errno = err;
+        return 0;
+    }
+    len = l->len;
+    if (len < l->cap) {
+        l->items[len].value = value;
+        l->items[len].by = getpid();
+        l->len = ++len;
+    } else {
+        len = 0;
+        errno = ENOSPC;
+    }
+    pthread_mutex_unlock(&l->lock);
+    return len;
+}
+
+/* print(list): "[...]" and a newline, in the order the items were appended.
+ * Read under the lock, so the reader sees every append that finished. */
+static void list_print(struct list *l)
+{
+    long long *values;
+    int err = list_lock(l);
+
+    if (err)
+        die_en(err, "locking the list");
+    values = malloc((l->len ? l->len : 1) * sizeof *values);
+    if (!values)
+        die("malloc");
+    for (size_t i = 0; i < l->len; i++)
+        values[i] = l->items[i].value;
+    pylist_print(stdout, values, l->len);
+    putchar('\n');
+    pthread_mutex_unlock(&l->lock);
+    free(values);
+}
+
+/* ------------------------------------------------------------------------
+ * The task: `shared.append`, as pool.map(shared.append, range(n)) passes it.
+ *
+ * The task reaches the list through this pointer, set before the pool is
+ * opened. In a process worker it points into the worker's copy of the
+ * parent's memory (made by fork() at pool_open), so the appends land there.
+ */
+static struct list *shared;
+
+/* For --copies: who ran the task, and the length of the list it saw.
+ * A process worker sends all its bytes back to the parent: two fields of
+ * the same width leave no padding, so no uninitialised byte travels. */
+struct witness {
+    long pid;
+    size_t len;
+};
+
+/* Append the argument to `shared`. result is NULL (result_size 0), or a
+ * struct witness for --copies. */
+static int append(const void *arg, void *result)
+{
+    size_t len = list_append(shared, *(const long long *)arg);
+
+    if (len == 0)
+        return errno;
+    if (result) {
+        struct witness *w = result;
+        w->pid = (long)getpid();
+        w->len = len;
+    }
+    return 0;
+}
+
+/* 0, 1, ..., n-1: Python's range(n), as an array to map over. */
+static long long *range(size_t n)
+{
+    long long *v = malloc((n ? n : 1) * sizeof *v);
+
+    if (!v)
+        die("malloc: range(%zu)", n);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (long long)i;
+    return v;
+}
+
+/* with Pool() as pool: pool.map(fn, args); with results when results is
+ * not NULL. A failed open or map ends the program (exit 1). */
+static void map_with_pool(enum pool_kind kind, int workers, pool_fn *fn,
+                          const long long *args, void *results,
+                          size_t result_size, size_t n)
+{
+    const char *what = kind == POOL_PROCESSES ? "processes" : "threads";
+    struct pool *pool = pool_open(kind, workers);
+    int err;
+
+    if (!pool)
+        die("cannot open a pool of %d %s", workers, what);
+    err = pool_map(pool, fn, args, sizeof *args, results, result_size, n, 0);
+    if (err) {
+        fprintf(stderr, "%s: pool of %s: %s\n", prog_name(), what, pool_error(pool));
+        pool_free(pool);
+        exit(1);
+    }
+    pool_free(pool);
+}
+
+/* Find pid among the k pids seen so far, or add it with a value of 0.
+ * Returns its index. (A handful of workers: a linear search will do.) */
+static size_t pid_slot(long *pids, size_t *values, size_t *k, long pid)
+{
+    size_t j = 0;
+
+    while (j < *k && pids[j] != pid)
+        j++;
+    if (j == *k) {
+        pids[j] = pid;
+        values[j] = 0;
+        (*k)++;
+    }
+    return j;
+}
+
+/* ------------------------------------------------------------------------
+ * --copies: the process workers did append, each to its own copy.
+ *
+ * Each task reports its pid and the length of the list it appended to.
+ * A worker's copy started empty (it was forked from the parent's empty
+ * list) and only that worker appends to it, so the largest length a worker
+ * reports is what its copy holds at the end. The copies add up to n; the
+ * parent's list, printed just before, holds none of it.
+ */
+static void show_copies(const struct witness *w, size_t n)
+{
+    long *pids = malloc((n ? n : 1) * sizeof *pids);
+    size_t *held = malloc((n ? n : 1) * sizeof *held);
+    size_t k = 0, total = 0;
+
+    if (!pids || !held)
+        die("malloc");
+    for (size_t i = 0; i < n; i++) {
+        size_t j = pid_slot(pids, held, &k, w[i].pid);
+
+        if (w[i].len > held[j])
+            held[j] = w[i].len;
+    }
+    printf("  the workers' own copies:");
+    for (size_t j = 0; j < k; j++) {
+        printf(" pid %ld holds %zu%s", pids[j], held[j], j + 1 < k ? "," : "");
+        total += held[j];
+    }
+    printf(" (%zu in all); the parent's list holds %zu\n", total, shared->len);
+    free(held);
+    free(pids);
+}
+
+/* ------------------------------------------------------------------------
+ * --explicit: processes that share on purpose.
+ *
+ * The same task, the same list, but the list lives in a MAP_SHARED mapping
+ * made before the pool's workers are forked: their appends land in pages
+ * the parent sees. Afterwards, say which processes did the appending.
+ */
+static void explicit_sharing(int workers, const long long *args, size_t n)
+{
+    long *pids = malloc((n ? n : 1) * sizeof *pids);
+    size_t *count = malloc((n ? n : 1) * sizeof *count);
+    size_t k = 0, mine = 0;
+
+    if (!pids || !count)
+        die("malloc");
+    shared = list_new_shared(n);
+    map_with_pool(POOL_PROCESSES, workers, append, args, NULL, 0, n);
+    printf("Processes, the list in mmap(MAP_SHARED | MAP_ANONYMOUS) with a "
+           "process-shared mutex:\n");
+    list_print(shared);
+
+    for (size_t i = 0; i < shared->len; i++) {
+        if (shared->items[i].by == getpid())
+            mine++;
+        else
+            count[pid_slot(pids, count, &k, (long)shared->items[i].by)]++;
+    }
+    if (k == 0)
+        printf("  appended by no worker process");
+    else
+        printf("  appended by %zu worker process%s:", k, k == 1 ? "" : "es");
+    for (size_t j = 0; j < k; j++)
+        printf(" pid %ld (%zu)%s", pids[j], count[j], j + 1 < k ? "," : "");
+    printf("; by the parent (pid %ld): %zu\n", (long)getpid(), mine);
+    list_free(shared);
+    shared = NULL;
+    free(count);
+    free(pids);
+}
+
+/* ------------------------------------------------------------------------
+ * --race: threads appending without the lock.
+ *
+ * An append is three steps: read the length, write the item at that index,
+ * store length + 1. Two threads that read the same length write the same
+ * slot and store the same new length: one append is lost. Worse, a thread
+ * preempted between its read and its store stores a stale length and so
+ * undoes every append the other threads made meanwhile. Python's
+ * list.append cannot be cut in the middle like this, because the GIL is
+ * held across it; a C list needs the lock in list_append().
+ *
+ * Each step here is a separate relaxed atomic operation: the lost updates
+ * are real, but there is no data race in the C sense (so no undefined
+ * behaviour) and ThreadSanitizer stays quiet. A read-add-store written with
+ * plain size_t would be undefined behaviour; atomic_fetch_add would make
+ * the append atomic and lose nothing.
+ *
+ * The busy loop between reading and storing the length stands for the
+ * work a real append does there (growing the array, say); it widens the
+ * window so that losses are likely even on two cores.
+ */
+struct racy_list {
+    atomic_size_t len;
+    size_t cap;
+    atomic_llong *items;   /* atomic: two threads may write the same slot */
+};
+
+static struct racy_list racy;
+
+/* Iterations of the busy loop between the load and the store. */
+#ifndef RACE_WINDOW
+#define RACE_WINDOW 200
+#endif
+
+/* Append without a lock; see above. The length never exceeds the number of
+ * appends done (each store writes one more than a length read earlier), so
+ * an index beyond cap means a bug here: fail the task instead of writing
+ * out of bounds. */
+static int append_unlocked(const void *arg, void *result)
+{
+    size_t len = atomic_load_explicit(&racy.len, memory_order_relaxed);
+
+    (void)result;
+    for (volatile int i = 0; i < RACE_WINDOW; i++) {
+    }
+    if (len >= racy.cap)
+        return ENOSPC;
+    atomic_store_explicit(&racy.items[len], *(const long long *)arg,
+                          memory_order_relaxed);
+    atomic_store_explicit(&racy.len, len + 1, memory_order_relaxed);
+    return 0;
+}
+
+/* Map append_unlocked over 0..m-1, `runs` times, each from an empty list,
+ * and report how many appends each run kept; then once with the lock. */
+static void race(int workers, long runs, size_t m)
+{
+    long long *args = range(m);
+    unsigned long long lost_all = 0;
+    long runs_lost = 0;
+
+    racy.cap = m;
+    racy.items = malloc(m * sizeof *racy.items);
+    if (!racy.items)
+        die("malloc: %zu items", m);
+    printf("Threads appending without the lock: %d thread%s, %zu appends a run, "
+           "%ld run%s\n", workers, workers == 1 ? "" : "s", m, runs, runs == 1 ? "" : "s");
+    for (long r = 1; r <= runs; r++) {
+        size_t kept;
+
+        atomic_store_explicit(&racy.len, 0, memory_order_relaxed);
+        map_with_pool(POOL_THREADS, workers, append_unlocked, args, NULL, 0, m);
+        kept = atomic_load_explicit(&racy.len, memory_order_relaxed);
+        printf("run %ld: kept %zu of %zu, lost %zu\n", r, kept, m, m - kept);
+        lost_all += m - kept;
+        runs_lost += kept < m;
+    }
+
+    shared = list_new(m);
+    map_with_pool(POOL_THREADS, workers, append, args, NULL, 0, m);
+    printf("with the lock: kept %zu of %zu, lost %zu\n", shared->len, m, m - shared->len);
+    list_free(shared);
+    shared = NULL;
+
+    printf("without the lock: lost %llu of %llu appends; %ld of %ld runs lost some\n",
+           lost_all, (unsigned long long)m * (unsigned long long)runs, runs_lost, runs);
+    if (lost_all == 0 && workers == 1)
+        printf("(one thread cannot race with itself: nothing to lose)\n");
+    else if (lost_all == 0)
+        printf("(no append was lost this time: the threads never hit the "
+               "window together; run again, or raise --race-items)\n");
+    free(racy.items);
+    free(args);
+}
+
+int main(int argc, char *argv[])
+{
+    static const struct option longopts[] = {
+        { "items", required_argument, NULL, 'n' },
+        { "workers", required_argument, NULL, 'w' },
+        { "copies", no_argument, NULL, 'C' },
+        { "explicit", no_argument, NULL, 'E' },
+        { "race", no_argument, NULL, 'R' },
+        { "runs", required_argument, NULL, 'r' },
+        { "race-items", required_argument, NULL, 'm' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    long n = 20, runs = 5, m = 100000;
+    int workers = 0, c;
+    bool copies = false, explicitly = false, racing = false;
+    bool runs_given = false, m_given = false;
+    struct witness *witness = NULL;
+    long long *args;
+
+    prog_init("shared", usage);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":n:w:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'n': n = parse_long("--items", optarg, 1, 1000000); break;
+        case 'w': workers = parse_workers(optarg); break;
+        case 'C': copies = true; break;
+        case 'E': explicitly = true; break;
+        case 'R': racing = true; break;
+        case 'r': runs = parse_long("--runs", optarg, 1, 1000); runs_given = true; break;
+        case 'm': m = parse_long("--race-items", optarg, 1, 10000000); m_given = true; break;
+        case 'h': print_usage(stdout); return 0;
+        default: getopt_error(c, argv);
+        }
+    }
+    no_operands(argc, argv);
+    if ((runs_given || m_given) && !racing)
+        usage_error("%s only applies to --race", runs_given ? "--runs" : "--race-items");
+    if (workers == 0)
+        workers = pool_cpu_count();
+    args = range((size_t)n);
+
+    /* shared = []; with Pool() as pool: pool.map(shared.append, range(n))
+     * The list first, then the pool: pool_open forks the workers, and each
+     * gets a copy of the list as it is at that moment. */
+    shared = list_new((size_t)n);
+    if (copies) {
+        witness = malloc((size_t)n * sizeof *witness);
+        if (!witness)
+            die("malloc");
+    }
+    map_with_pool(POOL_PROCESSES, workers, append, args, witness,
+                  copies ? sizeof *witness : 0, (size_t)n);
+    list_print(shared);
+    if (copies)
+        show_copies(witness, (size_t)n);
+    list_free(shared);
+    free(witness);
+
+    /* shared = []; with ThreadPool() as pool: pool.map(shared.append, range(n)) */
+    shared = list_new((size_t)n);
+    map_with_pool(POOL_THREADS, workers, append, args, NULL, 0, (size_t)n);
+    list_print(shared);
+    list_free(shared);
+    shared = NULL;
+
+    if (explicitly)
+        explicit_sharing(workers, args, (size_t)n);
+    if (racing)
+        race(workers, runs, (size_t)m);
+    free(args);
+    return 0;
+}
