@@ -49,14 +49,7 @@ Threads pool results: [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880]'
 }
 
 @test "basic: bad input: a one-line reason and the usage on stderr, exit 2" {
-    while IFS='|' read -r args want; do
-        # shellcheck disable=SC2086
-        run -2 --separate-stderr B $args
-        [ -z "$output" ]
-        [ "${stderr_lines[0]}" = "basic: $want" ] || {
-            echo "args '$args': got '${stderr_lines[0]}'"; false; }
-        [[ "${stderr_lines[1]}" == usage:* ]]
-    done <<'EOF_CASES'
+    usage_errors "$ROOT/basic/basic" <<'EOF_CASES'
 -w 0|--workers: expected a positive integer, got '0'
 -w -1|--workers: expected a positive integer, got '-1'
 -w abc|--workers: expected a positive integer, got 'abc'

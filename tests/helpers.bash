@@ -28,3 +28,20 @@ is_perm_of_range() {
     want=$(seq 0 $(($2 - 1)) | tr '\n' ' ')
     [ "$got" = "$want" ]
 }
+
+# usage_errors PROG: each line "ARGS|MESSAGE" on stdin is a bad command line
+# for PROG. Each must exit 2 with nothing on stdout, and on stderr the line
+# "NAME: MESSAGE" followed by the usage. ARGS are split on spaces.
+usage_errors() {
+    local prog=$1 name args want
+    name=$(basename "$prog")
+    while IFS='|' read -r args want; do
+        # shellcheck disable=SC2086
+        run -2 --separate-stderr t "$prog" $args
+        [ -z "$output" ] || { echo "args '$args': stdout '$output'"; return 1; }
+        [ "${stderr_lines[0]}" = "$name: $want" ] || {
+            echo "args '$args': got '${stderr_lines[0]}'"; return 1; }
+        [[ "${stderr_lines[1]}" == usage:* ]] || {
+            echo "args '$args': no usage after the message"; return 1; }
+    done
+}

@@ -119,14 +119,7 @@ sum_of() {
 }
 
 @test "shared: bad input: a one-line reason and the usage on stderr, exit 2" {
-    while IFS='|' read -r args want; do
-        # shellcheck disable=SC2086
-        run -2 --separate-stderr S $args
-        [ -z "$output" ] || { echo "args '$args': stdout '$output'"; false; }
-        [ "${stderr_lines[0]}" = "shared: $want" ] || {
-            echo "args '$args': got '${stderr_lines[0]}'"; false; }
-        [[ "${stderr_lines[1]}" == usage:* ]]
-    done <<'EOF_CASES'
+    usage_errors "$ROOT/shared/shared" <<'EOF_CASES'
 -w 0|--workers: expected a positive integer, got '0'
 -w -1|--workers: expected a positive integer, got '-1'
 -w abc|--workers: expected a positive integer, got 'abc'
