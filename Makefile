@@ -13,7 +13,7 @@
 # CC, CFLAGS and LDFLAGS are yours to override; make -j works.
 
 LIBS  := common pool
-PROGS := basic shared
+PROGS := basic shared gil_sim
 TOOLS := tests
 DIRS  := $(LIBS) $(PROGS) $(TOOLS)
 

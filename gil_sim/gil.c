@@ -15,6 +15,7 @@
  *
  * See also: gil.h (the contract), docs/gil_sim.md.
  */
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -138,6 +139,8 @@ int take_gil(struct gil_tstate *tstate)
             && gil->switch_number == saved_switchnum) {
             struct gil_tstate *holder = LOAD(&gil->last_holder);
 
+            /* Locked means taken, and a taker always names itself. */
+            assert(holder != NULL);
             atomic_fetch_or_explicit(&holder->eval_breaker,
                                      GIL_DROP_REQUEST_BIT,
                                      memory_order_relaxed);

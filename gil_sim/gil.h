@@ -67,8 +67,9 @@ struct gil {
     /* 0: a free-threaded build; take_gil and drop_gil do nothing. */
     int enabled;
 
-    /* Not in CPython: counters for the report. drop_requests is guarded by
-     * mutex, forced_switches by switch_mutex. */
+    /* Not in CPython: counters for the report. drop_requests: requests
+     * made (guarded by mutex). forced_switches: drops that had to wait for
+     * the switch, the new holder not being in yet (by switch_mutex). */
     unsigned long drop_requests;
     unsigned long forced_switches;
 };
