@@ -1,0 +1,489 @@
+/* timing/timing.c - serial, processes and threads, timed on sleep and on square.
+ *
+ * Shows: the section "Timings". main() runs the tutorial's six measurements:
+ * each style maps `sleep` over five tasks (task i sleeps i steps) and
+ * `square` (2 to the power i, i < 1000); every repeat opens a pool, maps and
+ * closes it, as `with Pool() as pool: pool.map(...)` does; each line is the
+ * mean over the repeats. After the sleep group the program works out what
+ * the schedule predicts: a pool's map lasts as long as its busiest worker.
+ *
+ * Usage: timing [-u S] [-r N] [-n N] [-w N] [-d D] [--cpu]
+ *
+ * Try:
+ *   ./timing -u 0.1 -r 1    the six lines in about two seconds
+ *   ./timing -u 0.1 -w 4    four workers: the pools reach the tutorial's
+ *                           4 steps; -w 1 gives back the serial 10 steps
+ *   ./timing --cpu          CPU-bound tasks: C threads use every core, which
+ *                           CPython's threads cannot (see gil_sim)
+ *   ./timing -u 0.0001 -r 1000 -d 6
+ *                           a thousand repeats, six decimals: what does
+ *                           opening a pool cost? Then try -w 8.
+ *
+ * See also: docs/timing.md, reuse/reuse.c (a pool opened once and reused),
+ * pool/pool.h.
+ */
+#include <errno.h>
+#include <float.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "args.h"
+#include "err.h"
+#include "pool.h"
+
+static const char usage[] =
+    "usage: timing [-u S] [-r N] [-n N] [-w N] [-d D] [--cpu]\n"
+    "  Time serial, processes and threads on sleep and on square, opening and\n"
+    "  closing a pool for every repeat, and explain the sleep figures.\n"
+    "  -u, --unit S     seconds per sleep step; task i sleeps i steps (default 1)\n"
+    "  -r, --repeats N  repeats per measurement (default 3 for sleep, 100 for\n"
+    "                   square, 3 for --cpu)\n"
+    "  -n, --items N    squares: 2 to the power i for i < N (default 1000;\n"
+    "                   at most 1024, as 2^1024 overflows a double)\n"
+    "  -w, --workers N  workers per pool (default: the CPUs we may use)\n"
+    "  -d, --digits D   decimals in the figures (default 4, as the tutorial)\n"
+    "      --cpu        time a CPU-bound group instead: tasks of about 50 ms\n"
+    "                   of arithmetic, where C threads use every core\n"
+    "  -h, --help       this text\n";
+
+/* The tutorial maps sleep over range(5). */
+#define SLEEP_TASKS 5
+
+/* What --cpu asks of each task: tens of milliseconds of arithmetic. */
+#define CPU_TASK_SECONDS 0.05
+
+/* One measurement's work: fn over n arguments, as pool.map(fn, args). */
+struct work {
+    const char *task;        /* "sleep", "square", "cpu": the names' suffix */
+    pool_fn *fn;
+    const void *args;
+    size_t arg_size;
+    void *results;           /* where each repeat writes */
+    const void *expected;    /* what the serial run wrote; NULL: no results */
+    size_t result_size;
+    size_t n;
+};
+
+/* Decimals in every figure (-d); 4 as the tutorial rounds. */
+static int digits = 4;
+
+/* Seconds on CLOCK_MONOTONIC, which setting the date does not move. */
+static double now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- the tasks ---------------------------------------------------------- */
+
+/* time.sleep(seconds): the argument is a double. Returns 0 or the errno of
+ * nanosleep. A signal's interruption sleeps the rest. */
+static int sleep_task(const void *arg, void *result)
+{
+    double s = *(const double *)arg;
+    struct timespec ts;
+
+    (void)result;
+    ts.tv_sec = (time_t)s;
+    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+    if (ts.tv_nsec > 999999999)
+        ts.tv_nsec = 999999999;
+    while (nanosleep(&ts, &ts) != 0)
+        if (errno != EINTR)
+            return errno;
+    return 0;
+}
+
+/* square = partial(pow, 2): 2.0 to the power of the argument, a long. */
+static int square_task(const void *arg, void *result)
+{
+    *(double *)result = pow(2, (double)*(const long *)arg);
+    return 0;
+}
+
+/* A CPU-bound task: `iters` rounds of xorshift64 from `seed`. Nothing here
+ * waits or calls the kernel, and every round depends on the one before, so
+ * the compiler can neither skip nor shorten the loop. */
+struct cpu_arg {
+    uint64_t seed, iters;
+};
+
+static uint64_t xorshift(uint64_t x, uint64_t iters)
+{
+    for (uint64_t k = 0; k < iters; k++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    return x;
+}
+
+static int cpu_task(const void *arg, void *result)
+{
+    const struct cpu_arg *a = arg;
+
+    *(uint64_t *)result = xorshift(a->seed, a->iters);
+    return 0;
+}
+
+/* Seconds that `iters` rounds of xorshift take here. */
+static double xorshift_seconds(uint64_t iters)
+{
+    volatile uint64_t sink;
+    double t0 = now();
+
+    sink = xorshift(0x9e3779b97f4a7c15u, iters);
+    (void)sink;
+    return now() - t0;
+}
+
+/* How many rounds of xorshift take about `seconds` here: doubled until a
+ * run lasts 20 ms, then the fastest of three runs of that size scaled (the
+ * fastest, because another program taking the CPU only ever adds time).
+ * Measured, so it holds on a slow machine and under a sanitizer or valgrind
+ * alike. */
+static uint64_t cpu_iters_for(double seconds)
+{
+    uint64_t iters = 1u << 16;
+    double dt;
+
+    while ((dt = xorshift_seconds(iters)) < 0.02 && iters < (UINT64_C(1) << 40))
+        iters *= 2;
+    for (int k = 0; k < 3; k++) {
+        double again = xorshift_seconds(iters);
+        if (again < dt)
+            dt = again;
+    }
+    return (uint64_t)((double)iters * seconds / dt) + 1;
+}
+
+/* ---- the measurements ---------------------------------------------------- */
+
+/* One repeat of a serial measurement: list(map(fn, args)). Returns seconds. */
+static double serial_once(const struct work *w)
+{
+    const char *args = w->args;
+    char *res = w->results;
+    double t0 = now();
+
+    for (size_t i = 0; i < w->n; i++) {
+        int err = w->fn(args + i * w->arg_size,
+                        w->result_size ? res + i * w->result_size : NULL);
+        if (err)
+            die_en(err, "serial_%s: task %zu", w->task, i);
+    }
+    return now() - t0;
+}
+
+/* One repeat of a pool measurement: `with Pool() as pool: pool.map(fn,
+ * args)`, that is open, map, close (pool_free). Returns seconds, the
+ * opening and closing included as timeit includes them. */
+static double pool_once(enum pool_kind kind, int workers, const struct work *w)
+{
+    const char *style = kind == POOL_PROCESSES ? "processes" : "threads";
+    double t0 = now();
+    struct pool *pool = pool_open(kind, workers);
+    int err;
+
+    if (!pool)
+        die("%s_%s: cannot open a pool of %d %s", style, w->task, workers, style);
+    err = pool_map(pool, w->fn, w->args, w->arg_size, w->results,
+                   w->result_size, w->n, 0);
+    if (err) {
+        fprintf(stderr, "%s: %s_%s: %s\n", prog_name(), style, w->task,
+                pool_error(pool));
+        pool_free(pool);
+        exit(1);
+    }
+    pool_free(pool);
+    return now() - t0;
+}
+
+enum style { SERIAL, PROCESSES, THREADS };
+static const char *const style_name[] = { "serial", "processes", "threads" };
+
+/* Time one style `repeats` times and print the mean in the tutorial's
+ * format. A pool's results are checked against the serial run's after
+ * every repeat, outside the clock. Returns the mean in seconds. */
+static double measure(enum style style, int workers, const struct work *w,
+                      long repeats)
+{
+    double total = 0;
+
+    for (long r = 0; r < repeats; r++) {
+        if (w->result_size)
+            memset(w->results, 0, w->n * w->result_size);
+        if (style == SERIAL)
+            total += serial_once(w);
+        else
+            total += pool_once(style == PROCESSES ? POOL_PROCESSES : POOL_THREADS,
+                               workers, w);
+        if (w->expected &&
+            memcmp(w->results, w->expected, w->n * w->result_size) != 0)
+            fatal("%s_%s: the pool's results differ from the serial run's",
+                  style_name[style], w->task);
+    }
+    printf("Time elapsed for %s_%s: %.*fs\n", style_name[style], w->task,
+           digits, total / (double)repeats);
+    return total / (double)repeats;
+}
+
+/* The tutorial's loop body: the three styles on one task, then a blank line.
+ * The serial run goes first and its results become the expected ones.
+ * means[] receives the mean of each style. */
+static void group(struct work *w, int workers, long repeats, double means[3])
+{
+    void *expected = NULL;
+
+    means[SERIAL] = measure(SERIAL, workers, w, repeats);
+    if (w->result_size) {
+        expected = malloc(w->n * w->result_size);
+        if (!expected)
+            die("malloc");
+        memcpy(expected, w->results, w->n * w->result_size);
+        w->expected = expected;
+    }
+    means[PROCESSES] = measure(PROCESSES, workers, w, repeats);
+    means[THREADS] = measure(THREADS, workers, w, repeats);
+    printf("\n");
+    w->expected = NULL;
+    free(expected);
+}
+
+/* ---- what the schedule predicts ------------------------------------------ */
+
+/* The chunksize a pool picks when the map leaves it 0: ceil(n / (4 * W)). */
+static int default_chunksize(int workers, int n)
+{
+    long d = 4L * workers;
+
+    return (int)((n + d - 1) / d);
+}
+
+/* How the sleep map runs on a pool of W workers. */
+struct plan {
+    int chunksize;
+    int owner[SLEEP_TASKS];  /* the worker that runs task i */
+    long load[SLEEP_TASKS];  /* the steps worker k sleeps, k < SLEEP_TASKS */
+    long busiest;            /* the most any worker sleeps: when the map ends */
+};
+
+/* Task i sleeps i steps. Chunks go out in order, each to the worker that is
+ * free first; workers free at the same moment are served in the order they
+ * last got work, the never-used first by number: that is how both pools
+ * serve them. A never-used worker is free from the start, so it always
+ * comes first: only workers 0..nchunks-1 ever get work, and there are at
+ * most SLEEP_TASKS chunks. */
+static struct plan schedule(int workers)
+{
+    struct plan p = { .chunksize = default_chunksize(workers, SLEEP_TASKS) };
+    int used = workers < SLEEP_TASKS ? workers : SLEEP_TASKS;
+    int last[SLEEP_TASKS];
+
+    for (int k = 0; k < used; k++)
+        last[k] = -1;
+    for (int c = 0; c * p.chunksize < SLEEP_TASKS; c++) {
+        int k = 0;
+        for (int j = 1; j < used; j++)
+            if (p.load[j] < p.load[k] ||
+                (p.load[j] == p.load[k] && last[j] < last[k]))
+                k = j;
+        last[k] = c;
+        for (int i = c * p.chunksize;
+             i < SLEEP_TASKS && i < (c + 1) * p.chunksize; i++) {
+            p.owner[i] = k;
+            p.load[k] += i;
+        }
+        if (p.load[k] > p.busiest)
+            p.busiest = p.load[k];
+    }
+    return p;
+}
+
+/* "0+2+4": the tasks of worker k (all tasks when k < 0), into buf.
+ * Returns how many. */
+static int task_sum(char *buf, size_t len, const struct plan *p, int k)
+{
+    size_t used = 0;
+    int count = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < SLEEP_TASKS && used < len; i++)
+        if (k < 0 || p->owner[i] == k) {
+            used += (size_t)snprintf(buf + used, len - used, "%s%d",
+                                     count ? "+" : "", i);
+            count++;
+        }
+    return count;
+}
+
+/* Print what the schedule predicts for the sleep group and why the
+ * tutorial's pools took 4 steps where ours may take more. */
+static void explain_sleep(int workers, double unit, bool workers_given)
+{
+    struct plan p = schedule(workers);
+    long serial = 0, longest = SLEEP_TASKS - 1;
+    int enough = 1;
+    char sum[64];
+
+    for (int i = 0; i < SLEEP_TASKS; i++)
+        serial += i;
+    printf("Why: task i sleeps i steps of %gs. Serial runs them one after another;\n"
+           "a pool hands out chunks of %d task%s, in order, each to whichever of its\n"
+           "%d worker%s is free first:\n",
+           unit, p.chunksize, p.chunksize > 1 ? "s" : "", workers,
+           workers > 1 ? "s" : "");
+    for (int k = 0; k < workers && k < SLEEP_TASKS; k++) {
+        int count = task_sum(sum, sizeof sum, &p, k);
+        if (count)
+            printf("  worker %d: task%s %s = %ld step%s\n", k,
+                   count > 1 ? "s" : "", sum, p.load[k],
+                   p.load[k] == 1 ? "" : "s");
+    }
+    task_sum(sum, sizeof sum, &p, -1);
+    printf("Predicted for serial_sleep: %s = %ld steps = %.*fs\n", sum, serial,
+           digits, (double)serial * unit);
+    printf("Predicted for a pool of %d worker%s: the busiest worker's %ld steps"
+           " = %.*fs\n", workers, workers > 1 ? "s" : "", p.busiest, digits,
+           (double)p.busiest * unit);
+
+    /* The fewest workers with which the longest task alone sets the pace;
+     * SLEEP_TASKS workers always do (a task each). */
+    while (schedule(enough).busiest > longest)
+        enough++;
+    printf("The tutorial saw about %ld s: its Pool() had a worker per CPU, and with\n"
+           "%d or more workers no worker gets two tasks that take time, so the\n"
+           "longest task, %ld steps, sets the pace.\n",
+           longest, enough, longest);
+    if (workers >= enough)
+        printf("Here the pool has %d workers: %ld steps too.\n", workers, p.busiest);
+    else if (workers_given)
+        printf("Here the pool has %d worker%s (-w %d): %ld steps.\n", workers,
+               workers > 1 ? "s" : "", workers, p.busiest);
+    else
+        printf("Here the pool has %d worker%s, one per CPU we may use: %ld steps.\n",
+               workers, workers > 1 ? "s" : "", p.busiest);
+    printf("\n");
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+/* The tutorial's two groups: sleep (then the prediction), then square. */
+static void tutorial_groups(int workers, bool workers_given, double unit,
+                            long repeats, long items)
+{
+    double sleep_args[SLEEP_TASKS], means[3];
+    long *square_args = malloc((size_t)items * sizeof *square_args);
+    double *squares = malloc((size_t)items * sizeof *squares);
+    struct work w;
+
+    if (!square_args || !squares)
+        die("malloc");
+    for (int i = 0; i < SLEEP_TASKS; i++)
+        sleep_args[i] = i * unit;
+    w = (struct work){ .task = "sleep", .fn = sleep_task, .args = sleep_args,
+                       .arg_size = sizeof *sleep_args, .n = SLEEP_TASKS };
+    group(&w, workers, repeats ? repeats : 3, means);
+    explain_sleep(workers, unit, workers_given);
+
+    for (long i = 0; i < items; i++)
+        square_args[i] = i;
+    w = (struct work){ .task = "square", .fn = square_task, .args = square_args,
+                       .arg_size = sizeof *square_args, .results = squares,
+                       .result_size = sizeof *squares, .n = (size_t)items };
+    group(&w, workers, repeats ? repeats : 100, means);
+    free(squares);
+    free(square_args);
+}
+
+/* --cpu: the same three styles on tasks that only compute. */
+static void cpu_group(int workers, long repeats)
+{
+    int cpus = pool_cpu_count();
+    size_t n = (size_t)(2 * cpus < 8 ? 8 : 2 * cpus);
+    struct cpu_arg *args = malloc(n * sizeof *args);
+    uint64_t *results = malloc(n * sizeof *results);
+    uint64_t iters = cpu_iters_for(CPU_TASK_SECONDS);
+    double means[3];
+    struct work w;
+
+    if (!args || !results)
+        die("malloc");
+    for (size_t i = 0; i < n; i++)
+        args[i] = (struct cpu_arg){ .seed = 0x9e3779b97f4a7c15u + i,
+                                    .iters = iters };
+    printf("%zu tasks of about %.0f ms of arithmetic each, %d worker%s, %d CPU%s:\n",
+           n, CPU_TASK_SECONDS * 1000, workers, workers > 1 ? "s" : "", cpus,
+           cpus > 1 ? "s" : "");
+    w = (struct work){ .task = "cpu", .fn = cpu_task, .args = args,
+                       .arg_size = sizeof *args, .results = results,
+                       .result_size = sizeof *results, .n = n };
+    group(&w, workers, repeats ? repeats : 3, means);
+    printf("Speed-up over serial: processes %.2fx, threads %.2fx (at most %d,\n"
+           "the fewer of workers and CPUs). C threads run the arithmetic on\n"
+           "every core at once, as processes do. CPython's threads would stay\n"
+           "near 1x: one lock lets one thread at a time run bytecode. gil_sim\n"
+           "shows that lock at work.\n",
+           means[SERIAL] / means[PROCESSES], means[SERIAL] / means[THREADS],
+           workers < cpus ? workers : cpus);
+    free(results);
+    free(args);
+}
+
+int main(int argc, char *argv[])
+{
+    static const struct option longopts[] = {
+        { "unit", required_argument, NULL, 'u' },
+        { "repeats", required_argument, NULL, 'r' },
+        { "items", required_argument, NULL, 'n' },
+        { "workers", required_argument, NULL, 'w' },
+        { "digits", required_argument, NULL, 'd' },
+        { "cpu", no_argument, NULL, 'C' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    double unit = 1;
+    long repeats = 0, items = 1000; /* repeats 0: each group's default */
+    int workers = 0, c;
+    bool cpu = false;
+
+    prog_init("timing", usage);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":u:r:n:w:d:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'u':
+            /* Any number first, so that -1 and 0 get the same words. */
+            unit = parse_double("--unit", optarg, -DBL_MAX, 60);
+            if (unit <= 0)
+                usage_error("--unit: expected a positive number, got '%s'",
+                            optarg);
+            break;
+        case 'r': repeats = parse_long("--repeats", optarg, 1, 100000); break;
+        case 'n': items = parse_long("--items", optarg, 1, 1024); break;
+        case 'w': workers = parse_workers(optarg); break;
+        case 'd': digits = (int)parse_long("--digits", optarg, 1, 9); break;
+        case 'C': cpu = true; break;
+        case 'h': print_usage(stdout); return 0;
+        default: getopt_error(c, argv);
+        }
+    }
+    no_operands(argc, argv);
+    bool workers_given = workers != 0;
+    if (!workers_given)
+        workers = pool_cpu_count();
+
+    if (cpu)
+        cpu_group(workers, repeats);
+    else
+        tutorial_groups(workers, workers_given, unit, repeats, items);
+    return 0;
+}
