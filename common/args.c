@@ -36,9 +36,12 @@ double parse_double(const char *opt, const char *text, double min, double max)
     char *end;
     double v;
 
+    /* Decimal only: strtod would also take "0x10" (16) and "infinity". */
+    if (strspn(text, "0123456789.eE+-") != strlen(text))
+        usage_error("%s: expected a number, got '%s'", opt, text);
     errno = 0;
     v = strtod(text, &end);
-    if (end == text || *end != '\0' || !isfinite(v) || text[0] == ' ')
+    if (end == text || *end != '\0' || !isfinite(v))
         usage_error("%s: expected a number, got '%s'", opt, text);
     if (v > max)
         usage_error("%s: %s is too large (at most %g)", opt, text, max);

@@ -18,7 +18,8 @@
  * Anything else, including trailing junk, is a usage error naming `opt`. */
 long parse_long(const char *opt, const char *text, long min, long max);
 
-/* A decimal number in [min, max] (e.g. seconds: "0.05"). No inf, no nan. */
+/* A decimal number in [min, max] (e.g. seconds: "0.05"). No hex, no inf,
+ * no nan. */
 double parse_double(const char *opt, const char *text, double min, double max);
 
 /* --workers N: 1 .. WORKERS_MAX. */

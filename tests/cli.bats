@@ -1,0 +1,87 @@
+#!/usr/bin/env bats
+# tests/cli.bats - every program, every number it takes, every way to get it
+# wrong: exit 2, nothing on stdout, "PROG: what is wrong" and the usage on
+# stderr. Never a crash, never a hang, never a partial result. The files of
+# each program pin the exact words; this one sweeps the whole surface.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+# program|prefix arguments|option|kind (int: a positive integer; num: a
+# positive number). The prefix is what the option needs beside it.
+OPTIONS='basic||--items|int
+basic||--workers|int
+timing||--unit|num
+timing||--repeats|int
+timing||--items|int
+timing||--workers|int
+timing||--digits|int
+reuse||--items|int
+reuse||--workers|int
+reuse|--cost|--maps|int
+shared||--items|int
+shared||--workers|int
+shared|--race|--runs|int
+shared|--race|--race-items|int
+gil_sim||--threads|int
+gil_sim||--work|int
+gil_sim||--interval|int
+gil_sim||--io-ops|int
+gil_sim||--io-ms|int'
+
+PROGRAMS='basic timing reuse shared gil_sim'
+
+# expect_usage_error PROG ARGS...: exit 2, the shape of a usage error.
+expect_usage_error() {
+    local prog=$1
+    shift
+    run -2 --separate-stderr t "$ROOT/$prog/$prog" "$@"
+    [ -z "$output" ] || { echo "$prog $*: stdout: $output"; return 1; }
+    [[ "${stderr_lines[0]}" == "$prog: "* ]] || {
+        echo "$prog $*: first line: ${stderr_lines[0]}"; return 1; }
+    [[ "${stderr_lines[1]}" == usage:* ]] || {
+        echo "$prog $*: no usage after the message"; return 1; }
+}
+
+@test "cli: every program answers -h and --help with the usage, exit 0" {
+    for p in $PROGRAMS; do
+        for h in -h --help; do
+            run -0 --separate-stderr t "$ROOT/$p/$p" "$h"
+            [[ "$output" == usage:* ]] || { echo "$p $h: $output"; false; }
+            [ -z "$stderr" ]
+        done
+    done
+}
+
+@test "cli: unknown options and stray arguments are usage errors" {
+    for p in $PROGRAMS; do
+        expect_usage_error "$p" --bogus
+        [ "${stderr_lines[0]}" = "$p: unknown option '--bogus'" ]
+        expect_usage_error "$p" -Z
+        [ "${stderr_lines[0]}" = "$p: unknown option '-Z'" ]
+        expect_usage_error "$p" stray
+        [ "${stderr_lines[0]}" = "$p: unexpected argument 'stray'" ]
+        expect_usage_error "$p" --help=3
+    done
+}
+
+@test "cli: a missing value is a usage error that names the option" {
+    while IFS='|' read -r p prefix opt kind; do
+        # shellcheck disable=SC2086
+        expect_usage_error "$p" $prefix "$opt"
+        [ "${stderr_lines[0]}" = "$p: $opt needs a value" ]
+    done <<<"$OPTIONS"
+}
+
+@test "cli: non-numbers, zero, negatives, overflow: usage errors naming the option" {
+    while IFS='|' read -r p prefix opt kind; do
+        bad=(abc '' 0 -5 99999999999999999999 0x10 '3 ' nan inf)
+        [ "$kind" = int ] && bad+=(1.5 1e3 -0)
+        for v in "${bad[@]}"; do
+            # shellcheck disable=SC2086
+            expect_usage_error "$p" $prefix "$opt" "$v"
+            [[ "${stderr_lines[0]}" == "$p: $opt: "* ]] || {
+                echo "$p $opt '$v': ${stderr_lines[0]}"; false; }
+        done
+    done <<<"$OPTIONS"
+}
