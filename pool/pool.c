@@ -26,8 +26,11 @@ int pool_cpu_count(void)
     long n;
 
     if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
-        return CPU_COUNT(&set);
-    n = sysconf(_SC_NPROCESSORS_ONLN);
+        n = CPU_COUNT(&set);
+    else
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n > POOL_MAX_WORKERS)
+        return POOL_MAX_WORKERS;
     return n > 0 ? (int)n : 1;
 }
 
@@ -140,6 +143,8 @@ int pool_map(struct pool *pool, pool_fn *fn,
         d = 4 * (size_t)pool->workers;
         chunksize = n / d + (n % d != 0);
     }
+    if (chunksize > n)
+        chunksize = n; /* one chunk; and no buffer sized for more than n */
     memset(&job, 0, sizeof job);
     job.fn = fn;
     job.args = args;
@@ -193,6 +198,8 @@ int pool_join(struct pool *pool)
         return 0;
     err = pool->ops->join(pool);
     pool->joined = true;
+    if (err)
+        pool_set_error(pool, "joining the workers: %s", strerror(err));
     return err;
 }
 

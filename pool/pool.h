@@ -16,7 +16,12 @@
  * pointers into the caller's arrays.
  *
  * A pool is driven by one thread at a time: calls on the same pool from
- * several threads at once are not supported. Distinct pools are independent.
+ * several threads at once are not supported. Distinct pools are independent,
+ * also when driven from different threads.
+ *
+ * Process pools reap their own workers: a caller that sets SIGCHLD to
+ * SIG_IGN, or reaps with waitpid(-1, ...), takes their exit status away,
+ * and the pool can then only say that a worker died, not how.
  *
  * Errors: functions that return int return 0 or an errno value, and then
  * pool_error() has the words. Nothing here prints or exits.
@@ -69,7 +74,10 @@ struct pool *pool_open(enum pool_kind kind, int workers);
  * a task) loses the items it held: they fail with EPIPE, pool_error() names
  * them and how the worker died ("killed by signal 9"), the other items still
  * complete, a fresh worker takes the dead one's place and the pool stays
- * usable. The map never waits for a dead worker.
+ * usable. The map never waits for a dead worker, with one exception: a task
+ * that forks a child which does not exec and outlives the worker keeps the
+ * worker's channel open, and the map learns of the death only when that
+ * child exits too. (A stopped worker, SIGSTOP, stops the map, as in CPython.)
  *
  * Fails with EINVAL and "Pool not running" after pool_close/pool_terminate,
  * and with EINVAL for bad arguments (NULL fn, NULL arrays with sizes > 0, a
@@ -83,7 +91,8 @@ int pool_map(struct pool *pool, pool_fn *fn,
  * Returns 0; closing a pool that is not running does nothing, as in CPython. */
 int pool_close(struct pool *pool);
 
-/* Stop now. Processes get SIGTERM; threads leave after the item in hand.
+/* Stop now. Processes get SIGTERM (and SIGCONT, should one be stopped);
+ * threads leave after the item in hand.
  * Returns 0 (terminating twice is harmless, as in CPython). */
 int pool_terminate(struct pool *pool);
 

@@ -35,6 +35,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,10 +77,41 @@ struct process_pool {
 
 /* Every process pool of this process, so that a new worker (of any pool)
  * can close all the channel ends it inherited. all_lock is held across
- * fork(), so the child's copy of the list is consistent; the child only
- * reads it and never touches the lock. */
+ * fork(), from before the new channel is made until the parent has closed
+ * the worker's end, so no other thread's worker inherits a channel that is
+ * not on the list yet; the child only reads the list.
+ *
+ * A fork of the caller's own (any thread, any time) must not copy all_lock
+ * while a pool holds it: the atfork handlers take it around every fork but
+ * ours, and the child lets it go. */
 static struct process_pool *all_pools;
 static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local bool spawning; /* this thread forks in spawn() */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void atfork_prepare(void)
+{
+    if (!spawning)
+        pthread_mutex_lock(&all_lock);
+}
+
+static void atfork_parent(void)
+{
+    if (!spawning)
+        pthread_mutex_unlock(&all_lock);
+}
+
+/* In the child the lock is held by its only thread, the one that forked
+ * (by the prepare handler, or by spawn() itself): let it go. */
+static void atfork_child(void)
+{
+    pthread_mutex_unlock(&all_lock);
+}
+
+static void register_atfork(void)
+{
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
 
 /* ---- channel I/O: whole messages, EINTR retried ------------------------ */
 
@@ -170,6 +202,7 @@ static void worker_main(int fd)
             _exit(err == EPIPE ? 0 : 1);
         }
         grow(&wb.args, &wb.args_cap, t.count * t.arg_size);
+        grow(&wb.res, &wb.res_cap, t.count * t.result_size);
         if (recv_all(fd, wb.args, t.count * t.arg_size))
             _exit(1);
 
@@ -177,14 +210,13 @@ static void worker_main(int fd)
          * aligns, whatever the size of the header before it on the wire. */
         size_t head_len = sizeof(struct reply_msg) + t.count * sizeof(int);
         grow(&wb.head, &wb.head_cap, head_len);
-        grow(&wb.res, &wb.res_cap, t.count * t.result_size);
         struct reply_msg *r = (struct reply_msg *)(void *)wb.head;
         int *status = (int *)(void *)(wb.head + sizeof *r);
 
         r->first = t.first;
         r->count = t.count;
         for (size_t i = 0; i < t.count; i++)
-            status[i] = t.fn(wb.args + i * t.arg_size,
+            status[i] = t.fn(t.arg_size ? wb.args + i * t.arg_size : NULL,
                              t.result_size ? wb.res + i * t.result_size : NULL);
 
         struct iovec iov[2] = { { wb.head, head_len },
@@ -200,13 +232,16 @@ static void worker_main(int fd)
 static int spawn(struct process_pool *pp, int k)
 {
     int sv[2], err;
-    pid_t pid;
+    pid_t pid, parent = getpid();
 
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-        return errno;
     fflush(NULL);
     pthread_mutex_lock(&all_lock);
-    pid_t parent = getpid();
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        err = errno;
+        pthread_mutex_unlock(&all_lock);
+        return err;
+    }
+    spawning = true;
     pid = fork();
     if (pid == 0) {
         /* Die with the parent, even in the middle of a long task; and if it
@@ -214,6 +249,13 @@ static int spawn(struct process_pool *pp, int k)
          * thread that forked us exits: see pool.h.) */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
             _exit(1);
+        /* pool_terminate's SIGTERM must end us, whatever the caller made
+         * of SIGTERM for itself. */
+        sigset_t term;
+        sigemptyset(&term);
+        sigaddset(&term, SIGTERM);
+        signal(SIGTERM, SIG_DFL);
+        pthread_sigmask(SIG_UNBLOCK, &term, NULL);
         for (struct process_pool *p = all_pools; p; p = p->next)
             for (int i = 0; i < p->n; i++)
                 if (p->w[i].fd >= 0)
@@ -222,18 +264,17 @@ static int spawn(struct process_pool *pp, int k)
         worker_main(sv[1]);
     }
     err = errno;
+    spawning = false;
+    close(sv[1]);
     if (pid > 0) {
         pp->w[k].pid = pid;
         pp->w[k].fd = sv[0];
         pp->w[k].busy = false;
+    } else {
+        close(sv[0]);
     }
     pthread_mutex_unlock(&all_lock);
-    close(sv[1]);
-    if (pid < 0) {
-        close(sv[0]);
-        return err;
-    }
-    return 0;
+    return pid > 0 ? 0 : err;
 }
 
 /* Describe a wait status: "was killed by signal 9 (Killed)". */
@@ -259,8 +300,10 @@ static void reap(struct process_pool *pp, int k, char *why, size_t len)
     pid_t pid = w->pid;
 
     kill(pid, SIGKILL);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    pid_t got;
+    while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
         ;
+    int wait_err = got < 0 ? errno : 0;
     pthread_mutex_lock(&all_lock);
     close(w->fd);
     w->fd = -1;
@@ -269,7 +312,11 @@ static void reap(struct process_pool *pp, int k, char *why, size_t len)
     pthread_mutex_unlock(&all_lock);
     if (why) {
         char how[80];
-        describe_status(status, how, sizeof how);
+        if (wait_err) /* the caller reaped it, or ignores SIGCHLD: see pool.h */
+            snprintf(how, sizeof how, "died (how is unknown: waitpid: %s)",
+                     strerror(wait_err));
+        else
+            describe_status(status, how, sizeof how);
         snprintf(why, len, "worker %d (pid %ld) %s", k, (long)pid, how);
     }
 }
@@ -290,7 +337,8 @@ static int give(struct process_pool *pp, int k, const struct pool_job *job,
     t.result_size = job->result_size;
     iov[0].iov_base = &t;
     iov[0].iov_len = sizeof t;
-    iov[1].iov_base = (char *)job->args + t.first * job->arg_size;
+    iov[1].iov_base = job->arg_size ? (char *)job->args + t.first * job->arg_size
+                                    : NULL;
     iov[1].iov_len = t.count * job->arg_size;
     int err = send_all(pp->w[k].fd, iov, job->arg_size ? 2 : 1);
     if (!err) {
@@ -364,6 +412,12 @@ static int pp_map(struct pool *pool, struct pool_job *job)
     size_t next = 0;
     int err = 0;
 
+    /* A reply's header and statuses must be sizeable, in the worker too. */
+    if (job->chunksize > (SIZE_MAX - sizeof(struct reply_msg)) / sizeof(int)) {
+        pool_set_error(pool, "pool_map: chunksize %zu is too large",
+                       job->chunksize);
+        return EINVAL;
+    }
     pfd = calloc((size_t)pp->n, sizeof *pfd);
     slot = calloc((size_t)pp->n, sizeof *slot);
     free(pp->status);
@@ -396,6 +450,11 @@ static int pp_map(struct pool *pool, struct pool_job *job)
                 continue;
             err = errno;
             pool_set_error(pool, "poll: %s", strerror(err));
+            /* Replies still on their way would be read against the next
+             * map's job: the busy workers go, and fresh ones come. */
+            for (int i = 0; i < m; i++)
+                reap(pp, slot[i], NULL, 0);
+            refill(pp);
             goto out;
         }
         for (int i = 0; i < m; i++) {
@@ -430,8 +489,10 @@ static void pp_stop(struct pool *pool, bool terminate)
 
     pthread_mutex_lock(&all_lock);
     for (int k = 0; k < pp->n; k++) {
-        if (terminate && pp->w[k].pid)
+        if (terminate && pp->w[k].pid) {
             kill(pp->w[k].pid, SIGTERM);
+            kill(pp->w[k].pid, SIGCONT); /* a stopped worker gets it too */
+        }
         if (pp->w[k].fd >= 0) {
             close(pp->w[k].fd); /* end of file: an idle worker leaves */
             pp->w[k].fd = -1;
@@ -449,8 +510,9 @@ static int pp_join(struct pool *pool)
         if (!pp->w[k].pid)
             continue;
         while (waitpid(pp->w[k].pid, NULL, 0) < 0) {
+            /* ECHILD: the caller reaped it already (see pool.h): gone. */
             if (errno != EINTR) {
-                if (!first)
+                if (!first && errno != ECHILD)
                     first = errno;
                 break;
             }
@@ -491,6 +553,7 @@ static int pp_start(struct pool *pool)
         free(pp);
         return ENOMEM;
     }
+    pthread_once(&atfork_once, register_atfork);
     pp->n = pool->workers;
     for (int k = 0; k < pp->n; k++)
         pp->w[k].fd = -1;

@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -48,8 +49,10 @@ static void run_chunk(struct thread_pool *tp, struct pool_job *job, size_t c)
     int bad_err = 0, nbad = 0;
 
     for (i = first; i < end; i++) {
+        /* No pointer arithmetic on a NULL array (allowed with size 0). */
         void *res = job->result_size ? job->results + i * job->result_size : NULL;
-        int err = job->fn(job->args + i * job->arg_size, res);
+        const void *arg = job->arg_size ? job->args + i * job->arg_size : job->args;
+        int err = job->fn(arg, res);
 
         if (err) {
             if (bad == end) {
@@ -142,18 +145,24 @@ static int tp_start(struct pool *pool)
     pthread_cond_init(&tp->work, NULL);
     pthread_cond_init(&tp->done, NULL);
     pool->impl = tp;
+    /* Workers start with every signal blocked, so a signal sent to the
+     * process is handled by the caller's threads, not in the middle of a
+     * task. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     for (; tp->started < pool->workers; tp->started++) {
         err = pthread_create(&tp->threads[tp->started], NULL, worker, tp);
         if (err) {
             /* Undo: the threads already running leave and are joined. */
-            pool_set_error(pool, "pthread_create: worker %d of %d",
-                           tp->started + 1, pool->workers);
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
             tp_stop(pool, true);
             tp_join(pool);
             tp_release(pool);
             return err;
         }
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return 0;
 }
 

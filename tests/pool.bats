@@ -56,8 +56,25 @@ pt() {
     pt external_kill processes
 }
 
-@test "pool: a refused fork while replacing a worker does not stop the map" {
+@test "pool: every fork refused after a death: survivors finish, then the pool heals" {
     pt respawn_refused processes
+}
+
+@test "pool: pools opened from two threads at once: every join is prompt" {
+    pt threads_open processes
+    pt threads_open threads
+}
+
+@test "pool: a stopped worker (SIGSTOP) does not hang pool_free" {
+    pt stopped processes
+}
+
+@test "pool: a caller that ignores SIGCHLD still gets a death reported, a clean join" {
+    pt sigchld_ignored processes
+}
+
+@test "pool: the caller's own forks, while pools open, give children that can open pools" {
+    pt caller_fork processes
 }
 
 @test "pool: 500 open/map/free cycles leave no descriptor, thread or zombie" {
@@ -77,7 +94,8 @@ pt() {
 
 @test "pool: buffered output is flushed before fork, so printed once" {
     # Through a pipe stdout is fully buffered: without the flush each of the
-    # three workers would write the parent's buffer again when it exits.
+    # three workers would write the parent's buffer again when its task
+    # flushes stdout, as a task that prints does.
     pt flush processes
     [ "$output" = "printed once before the pool opens" ]
     run -0 bash -c "timeout 30 '$ROOT/tests/pool_test' flush processes > '$BATS_TEST_TMPDIR/out'"

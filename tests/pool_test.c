@@ -32,8 +32,10 @@
 
 /* ---- fault injection ----------------------------------------------------- */
 
-static int fork_calls, fork_fail_at;        /* fail the fork_fail_at-th call */
-static int create_calls, create_fail_at;
+static atomic_int fork_calls, create_calls; /* threads may fork at once */
+static int fork_fail_at;                    /* fail the fork_fail_at-th call */
+static bool fork_fail_on;                   /* ... and every call after it */
+static int create_fail_at;
 
 pid_t __real_fork(void);
 pid_t __wrap_fork(void);
@@ -44,7 +46,9 @@ int __wrap_pthread_create(pthread_t *, const pthread_attr_t *,
 
 pid_t __wrap_fork(void)
 {
-    if (fork_fail_at && ++fork_calls == fork_fail_at) {
+    int call = atomic_fetch_add(&fork_calls, 1) + 1;
+    if (fork_fail_at && (call == fork_fail_at ||
+                         (fork_fail_on && call > fork_fail_at))) {
         errno = EAGAIN;
         return -1;
     }
@@ -54,7 +58,7 @@ pid_t __wrap_fork(void)
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a,
                           void *(*fn)(void *), void *arg)
 {
-    if (create_fail_at && ++create_calls == create_fail_at)
+    if (create_fail_at && atomic_fetch_add(&create_calls, 1) + 1 == create_fail_at)
         return EAGAIN;
     return __real_pthread_create(t, a, fn, arg);
 }
@@ -294,9 +298,17 @@ static void case_chunks(void)
     CHECK(pool_map(p, slow_square, args, sizeof *args, res, sizeof *res, N, 0)
           == 0, "map: %s", pool_error(p));
     check_squares(res, N, N, N);
-    for (size_t i = 0; i < N; i++)
+    bool two = false;
+    for (size_t i = 0; i < N; i++) {
         CHECK(res[i].worker == res[i - i % 7].worker,
               "item %zu left its chunk of 7", i);
+        two |= res[i].worker != res[0].worker;
+    }
+    CHECK(two, "one worker did all 8 chunks of 7");
+    /* "One chunk, however large": no buffer may be sized by chunksize. */
+    CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N,
+                   SIZE_MAX) == 0, "chunksize SIZE_MAX: %s", pool_error(p));
+    check_squares(res, N, N, N);
     pool_free(p);
     printf("chunksize > n: one worker; default chunksize 7 for 50 items on 2\n");
 }
@@ -317,6 +329,11 @@ static void case_errors(void)
                  " (2 items failed in all)") == 0, "error text: %s",
           pool_error(p));
     check_squares(res, N, 3, 7);
+    /* Both failures in one chunk of 8: still item 3, still 2 in all. */
+    err = pool_map(p, picky, args, sizeof *args, res, sizeof *res, N, 8);
+    CHECK(err == ERANGE && strcmp(pool_error(p), "item 3 failed: Numerical "
+          "result out of range (2 items failed in all)") == 0,
+          "chunk of 8: %d, %s", err, pool_error(p));
     /* The next, clean map clears the error. */
     CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0) == 0,
           "map: %s", pool_error(p));
@@ -581,29 +598,221 @@ static void case_refused(void)
            kind == POOL_PROCESSES ? "fork" : "pthread_create");
 }
 
-/* A fork refused when a dead worker is replaced: the map still ends. */
+/* Every fork refused once a worker has died: the survivors finish the map;
+ * with no survivor the remaining items fail, and the next map says why. */
 static void case_respawn_refused(void)
 {
     enum { N = 16 };
     long args[N];
     struct out res[N];
     struct pool *p;
+    int err;
 
     CHECK(kind == POOL_PROCESSES, "processes only");
     fill(args, N);
+
+    /* Two workers: one dies at item 5, its replacement is refused, the
+     * other does every remaining item. */
     p = open_or_fail(2);
     fork_calls = 0;
-    fork_fail_at = 1; /* the replacement's fork */
-    int err = pool_map(p, suicidal, args, sizeof *args, res, sizeof *res, N, 1);
+    fork_fail_at = 1;
+    fork_fail_on = true;
+    memset(res, 0, sizeof res);
+    err = pool_map(p, suicidal, args, sizeof *args, res, sizeof *res, N, 1);
     CHECK(err == EPIPE, "map returned %d: %s", err, pool_error(p));
+    CHECK(strncmp(pool_error(p), "item 5 lost:", 12) == 0, "%s", pool_error(p));
     check_squares(res, N, 5, N);
+    for (size_t i = 6; i < N; i++)
+        CHECK(res[i].worker == res[6].worker, "item %zu: a second worker", i);
     fork_fail_at = 0;
+    fork_fail_on = false;
+    CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0) == 0,
+          "map once fork works again: %s", pool_error(p));
+    check_squares(res, N, N, N);
+    pool_free(p);
+
+    /* One worker: when it dies, nobody is left for items 6..15. */
+    p = open_or_fail(1);
+    fork_calls = 0;
+    fork_fail_at = 1;
+    fork_fail_on = true;
+    memset(res, 0, sizeof res);
+    err = pool_map(p, suicidal, args, sizeof *args, res, sizeof *res, N, 1);
+    CHECK(err == EPIPE, "map returned %d: %s", err, pool_error(p));
+    CHECK(strstr(pool_error(p), "(11 items failed in all)"), "%s",
+          pool_error(p));
+    check_squares(res, 5, N, N);
+    for (size_t i = 6; i < N; i++)
+        CHECK(res[i].value == 0, "item %zu has a result", i);
+    err = pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0);
+    CHECK(err == EAGAIN && strstr(pool_error(p), "no worker could be started"),
+          "map with no worker: %d, %s", err, pool_error(p));
+    fork_fail_at = 0;
+    fork_fail_on = false;
     CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0) == 0,
           "map once fork works again: %s", pool_error(p));
     check_squares(res, N, N, N);
     pool_free(p);
     CHECK(no_children(), "children left");
-    printf("replacement refused: the other worker finished the map\n");
+    printf("fork refused after a death: the survivor finished; alone, the "
+           "rest failed, then the pool healed\n");
+}
+
+/* Pools opened from two threads at once: a worker forked for one must not
+ * inherit the other's new channel, or closing that pool waits on it. One
+ * thread opens pools and keeps them, and stays alive (its workers die with
+ * it: PR_SET_PDEATHSIG) until the other has opened, closed and joined its
+ * own pools. */
+struct opener {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool stop;
+    struct pool *keep[200];
+    int kept;
+};
+
+static void *open_many(void *arg)
+{
+    struct opener *o = arg;
+    bool stop = false;
+
+    while (!stop && o->kept < 200) {
+        o->keep[o->kept++] = open_or_fail(1);
+        pthread_mutex_lock(&o->lock);
+        stop = o->stop;
+        pthread_mutex_unlock(&o->lock);
+    }
+    pthread_mutex_lock(&o->lock);
+    while (!o->stop)
+        pthread_cond_wait(&o->cond, &o->lock);
+    pthread_mutex_unlock(&o->lock);
+    return NULL;
+}
+
+static void case_threads_open(void)
+{
+    static struct opener o = { PTHREAD_MUTEX_INITIALIZER,
+                               PTHREAD_COND_INITIALIZER, false, { NULL }, 0 };
+    pthread_t t;
+
+    CHECK(pthread_create(&t, NULL, open_many, &o) == 0, "pthread_create");
+    for (int i = 0; i < 150; i++) {
+        struct pool *p = open_or_fail(1);
+        double t0 = now();
+        CHECK(pool_close(p) == 0 && pool_join(p) == 0, "close/join");
+        CHECK(now() - t0 < 1.0, "join %d took %.2f s", i, now() - t0);
+        pool_free(p);
+    }
+    pthread_mutex_lock(&o.lock);
+    o.stop = true;
+    pthread_cond_signal(&o.cond);
+    pthread_mutex_unlock(&o.lock);
+    pthread_join(t, NULL);
+    for (int i = 0; i < o.kept; i++)
+        pool_free(o.keep[i]);
+    CHECK(no_children(), "children left");
+    printf("pools opened from two threads: every join prompt\n");
+}
+
+/* A stopped worker (SIGSTOP) must not make pool_free wait forever. */
+static int pid_task(const void *arg, void *result)
+{
+    (void)arg;
+    *(long *)result = (long)getpid();
+    nap_ms(50);
+    return 0;
+}
+
+static void case_stopped(void)
+{
+    long args[2] = { 0, 1 }, res[2];
+    struct pool *p;
+    char path[64], state = 0;
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    p = open_or_fail(2);
+    CHECK(pool_map(p, pid_task, args, sizeof *args, res, sizeof *res, 2, 1)
+          == 0, "map");
+    kill((pid_t)res[0], SIGSTOP);
+    snprintf(path, sizeof path, "/proc/%ld/stat", res[0]);
+    for (int i = 0; i < 5000 && state != 'T'; i++) { /* until it is stopped */
+        FILE *f = fopen(path, "r");
+        if (f) {
+            CHECK(fscanf(f, "%*d %*s %c", &state) == 1, "read %s", path);
+            fclose(f);
+        }
+        if (state != 'T')
+            nap_ms(1);
+    }
+    CHECK(state == 'T', "worker %ld never stopped", res[0]);
+    pool_free(p); /* SIGTERM, SIGCONT, reap */
+    CHECK(no_children(), "children left");
+    printf("a stopped worker: pool_free returned\n");
+}
+
+/* A caller that ignores SIGCHLD takes the workers' exit status away: the
+ * pool can still say that a worker died, and join still succeeds. */
+static void case_sigchld_ignored(void)
+{
+    enum { N = 8 };
+    long args[N];
+    struct out res[N];
+    struct pool *p;
+    int err;
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    signal(SIGCHLD, SIG_IGN);
+    fill(args, N);
+    p = open_or_fail(2);
+    err = pool_map(p, suicidal, args, sizeof *args, res, sizeof *res, N, 1);
+    CHECK(err == EPIPE && strstr(pool_error(p), "item 5 lost: worker") &&
+          strstr(pool_error(p), "died (how is unknown"), "%d: %s", err,
+          pool_error(p));
+    CHECK(pool_close(p) == 0, "close");
+    CHECK(pool_join(p) == 0, "join: %s", pool_error(p));
+    pool_free(p);
+    signal(SIGCHLD, SIG_DFL);
+    printf("SIGCHLD ignored: %s\n", "a death still reported, join clean");
+}
+
+/* The caller forks while another of its threads opens pools: the child
+ * must be able to open a pool of its own (no lock copied while held). */
+static void *churn(void *arg)
+{
+    atomic_bool *stop = arg;
+
+    while (!atomic_load(stop)) /* many forks: the lock is often held */
+        pool_free(open_or_fail(16));
+    return NULL;
+}
+
+static void case_caller_fork(void)
+{
+    atomic_bool stop = false;
+    pthread_t t;
+    int hung = 0;
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    CHECK(pthread_create(&t, NULL, churn, &stop) == 0, "pthread_create");
+    for (int i = 0; i < 40; i++) {
+        pid_t pid = fork();
+        CHECK(pid >= 0, "fork: %s", strerror(errno));
+        if (pid == 0) {
+            alarm(3); /* a child that hangs dies of SIGALRM */
+            struct pool *p = pool_open(POOL_PROCESSES, 1);
+            pool_free(p);
+            _exit(p ? 0 : 1);
+        }
+        int st;
+        CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
+        hung += WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM;
+        CHECK(!WIFEXITED(st) || WEXITSTATUS(st) == 0, "child's pool_open");
+    }
+    atomic_store(&stop, true);
+    pthread_join(t, NULL);
+    CHECK(hung == 0, "%d of 40 children hung in pool_open", hung);
+    CHECK(no_children(), "children left");
+    printf("the caller's own forks: 40 children opened pools\n");
 }
 
 /* Two pools at once: closing the first must not wait on the second's
@@ -624,16 +833,24 @@ static void case_two_pools(void)
     printf("two pools: the first closes and joins while the second runs\n");
 }
 
+/* A task that writes to stdout, as a print() in a worker does: it flushes
+ * the worker's copy of the stdout buffer, so that copy had better be empty. */
+static int square_and_flush(const void *arg, void *result)
+{
+    fflush(stdout);
+    return square(arg, result);
+}
+
 /* Buffered output before pool_open must come out once, not once a worker. */
 static void case_flush(void)
 {
-    long arg = 1;
-    struct out res;
+    long args[3] = { 1, 2, 3 };
+    struct out res[3];
 
     printf("printed once before the pool opens\n"); /* no fflush here */
     struct pool *p = open_or_fail(3);
-    CHECK(pool_map(p, square, &arg, sizeof arg, &res, sizeof res, 1, 0) == 0,
-          "map");
+    CHECK(pool_map(p, square_and_flush, args, sizeof *args, res, sizeof *res,
+                   3, 1) == 0, "map");
     pool_free(p);
 }
 
@@ -682,6 +899,10 @@ static const struct test tests[] = {
     { "refused", case_refused, false },
     { "respawn_refused", case_respawn_refused, true },
     { "two_pools", case_two_pools, false },
+    { "threads_open", case_threads_open, false },
+    { "stopped", case_stopped, true },
+    { "sigchld_ignored", case_sigchld_ignored, true },
+    { "caller_fork", case_caller_fork, true },
     { "flush", case_flush, false },
     { "orphan", case_orphan, true }, /* not in `all`: it sleeps a minute */
 };
