@@ -14,7 +14,7 @@
 
 LIBS  := common pool
 PROGS := basic timing reuse shared gil_sim
-TOOLS := tests
+TOOLS := tests bench
 DIRS  := $(LIBS) $(PROGS) $(TOOLS)
 
 # Every bats run is bounded: a hung test fails instead of hanging CI.
@@ -34,12 +34,13 @@ VALGRIND := valgrind --log-file=$(VGLOG)/%p.log --error-exitcode=99 \
             --leak-check=full --errors-for-leak-kinds=definite,indirect \
             --show-leak-kinds=definite,indirect
 
-all: $(DIRS)
+# One target a folder, build-NAME (a bare NAME would clash with `bench`).
+all: $(DIRS:%=build-%)
 
-$(DIRS):
-	+$(MAKE) -C $@
+$(DIRS:%=build-%): build-%:
+	+$(MAKE) -C $*
 
-$(PROGS) $(TOOLS): $(LIBS)
+$(addprefix build-,$(PROGS) $(TOOLS)): $(LIBS:%=build-%)
 
 demo: all
 	@for d in $(PROGS); do $(MAKE) -s --no-print-directory -C $$d demo || exit 1; done
@@ -69,7 +70,7 @@ sanlog-empty:
 
 valgrind: all
 	rm -rf $(VGLOG) && mkdir -p $(VGLOG)
-	@for d in $(PROGS); do \
+	@for d in $(PROGS) bench; do \
 	    $(MAKE) -s --no-print-directory -C $$d demo RUN='$(VALGRIND)' || exit 1; done
 	timeout $(TEST_TIMEOUT) $(VALGRIND) tests/pool_test all
 	@bad=$$(grep -l 'ERROR SUMMARY: [1-9]' $(VGLOG)/*.log); \
@@ -87,10 +88,10 @@ lint:
 	shellcheck -x -s bash tests/*.bats
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
 	    --inline-suppr '-D_Noreturn=__attribute__((noreturn))' -Ipool -Icommon \
-	    $(LIBS) $(PROGS) tests
+	    $(LIBS) $(PROGS) $(TOOLS)
 
 clean:
 	for d in $(DIRS); do $(MAKE) -C $$d clean || exit 1; done
 	rm -rf $(SANLOG) $(VGLOG)
 
-.PHONY: all $(DIRS) demo test check asan tsan sanlog-empty valgrind bench lint clean
+.PHONY: all $(DIRS:%=build-%) demo test check asan tsan sanlog-empty valgrind bench lint clean
