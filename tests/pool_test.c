@@ -598,6 +598,23 @@ static void case_refused(void)
            kind == POOL_PROCESSES ? "fork" : "pthread_create");
 }
 
+/* Refuse every fork from now on (on), or none (off). */
+static void refuse_forks(bool on)
+{
+    fork_calls = 0;
+    fork_fail_at = on ? 1 : 0;
+    fork_fail_on = on;
+}
+
+/* A map of square over args that must succeed, with every result right. */
+static void map_squares_ok(struct pool *p, const long *args, struct out *res,
+                           size_t n)
+{
+    CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, n, 0) == 0,
+          "map: %s", pool_error(p));
+    check_squares(res, n, n, n);
+}
+
 /* Every fork refused once a worker has died: the survivors finish the map;
  * with no survivor the remaining items fail, and the next map says why. */
 static void case_respawn_refused(void)
@@ -614,9 +631,7 @@ static void case_respawn_refused(void)
     /* Two workers: one dies at item 5, its replacement is refused, the
      * other does every remaining item. */
     p = open_or_fail(2);
-    fork_calls = 0;
-    fork_fail_at = 1;
-    fork_fail_on = true;
+    refuse_forks(true);
     memset(res, 0, sizeof res);
     err = pool_map(p, suicidal, args, sizeof *args, res, sizeof *res, N, 1);
     CHECK(err == EPIPE, "map returned %d: %s", err, pool_error(p));
@@ -624,18 +639,13 @@ static void case_respawn_refused(void)
     check_squares(res, N, 5, N);
     for (size_t i = 6; i < N; i++)
         CHECK(res[i].worker == res[6].worker, "item %zu: a second worker", i);
-    fork_fail_at = 0;
-    fork_fail_on = false;
-    CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0) == 0,
-          "map once fork works again: %s", pool_error(p));
-    check_squares(res, N, N, N);
+    refuse_forks(false);
+    map_squares_ok(p, args, res, N);
     pool_free(p);
 
     /* One worker: when it dies, nobody is left for items 6..15. */
     p = open_or_fail(1);
-    fork_calls = 0;
-    fork_fail_at = 1;
-    fork_fail_on = true;
+    refuse_forks(true);
     memset(res, 0, sizeof res);
     err = pool_map(p, suicidal, args, sizeof *args, res, sizeof *res, N, 1);
     CHECK(err == EPIPE, "map returned %d: %s", err, pool_error(p));
@@ -647,11 +657,8 @@ static void case_respawn_refused(void)
     err = pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0);
     CHECK(err == EAGAIN && strstr(pool_error(p), "no worker could be started"),
           "map with no worker: %d, %s", err, pool_error(p));
-    fork_fail_at = 0;
-    fork_fail_on = false;
-    CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0) == 0,
-          "map once fork works again: %s", pool_error(p));
-    check_squares(res, N, N, N);
+    refuse_forks(false);
+    map_squares_ok(p, args, res, N);
     pool_free(p);
     CHECK(no_children(), "children left");
     printf("fork refused after a death: the survivor finished; alone, the "
