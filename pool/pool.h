@@ -67,7 +67,8 @@ struct pool *pool_open(enum pool_kind kind, int workers);
  *
  * Returns 0 when every task returned 0. Otherwise the error of the
  * lowest-numbered failed item, and pool_error() names it and its cause;
- * the items that succeeded still have their results. n == 0 returns 0 at
+ * the items that succeeded still have their results. A failed item's result
+ * holds what its task left there (threads) or zeros (processes). n == 0 returns 0 at
  * once. results may be NULL when result_size is 0.
  *
  * Process pools: a worker that dies during a map (a crash, SIGKILL, _exit in

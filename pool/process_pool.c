@@ -215,9 +215,14 @@ static void worker_main(int fd)
 
         r->first = t.first;
         r->count = t.count;
-        for (size_t i = 0; i < t.count; i++)
-            status[i] = t.fn(t.arg_size ? wb.args + i * t.arg_size : NULL,
-                             t.result_size ? wb.res + i * t.result_size : NULL);
+        for (size_t i = 0; i < t.count; i++) {
+            char *res = t.result_size ? wb.res + i * t.result_size : NULL;
+            status[i] = t.fn(t.arg_size ? wb.args + i * t.arg_size : NULL, res);
+            /* A failed task may have written nothing: send zeros, not
+             * whatever the buffer held (uninitialised, to valgrind). */
+            if (status[i] && res)
+                memset(res, 0, t.result_size);
+        }
 
         struct iovec iov[2] = { { wb.head, head_len },
                                 { wb.res, t.count * t.result_size } };

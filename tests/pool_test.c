@@ -698,10 +698,12 @@ static void *open_many(void *arg)
 
 static void case_threads_open(void)
 {
-    static struct opener o = { PTHREAD_MUTEX_INITIALIZER,
-                               PTHREAD_COND_INITIALIZER, false, { NULL }, 0 };
+    static struct opener o; /* static: 200 pointers; reset for each run */
     pthread_t t;
 
+    memset(&o, 0, sizeof o);
+    pthread_mutex_init(&o.lock, NULL);
+    pthread_cond_init(&o.cond, NULL);
     CHECK(pthread_create(&t, NULL, open_many, &o) == 0, "pthread_create");
     for (int i = 0; i < 150; i++) {
         struct pool *p = open_or_fail(1);
@@ -717,6 +719,8 @@ static void case_threads_open(void)
     pthread_join(t, NULL);
     for (int i = 0; i < o.kept; i++)
         pool_free(o.keep[i]);
+    pthread_cond_destroy(&o.cond);
+    pthread_mutex_destroy(&o.lock);
     CHECK(no_children(), "children left");
     printf("pools opened from two threads: every join prompt\n");
 }
@@ -890,28 +894,33 @@ struct test {
     const char *name;
     void (*fn)(void);
     bool processes_only;
+    bool not_in_all; /* left out of `all`, the run under valgrind */
 };
 
 static const struct test tests[] = {
-    { "order", case_order, false },
-    { "chunks", case_chunks, false },
-    { "errors", case_errors, false },
-    { "empty", case_empty, false },
-    { "nullres", case_nullres, false },
-    { "large", case_large, false },
-    { "lifecycle", case_lifecycle, false },
-    { "kill", case_kill, true },
-    { "external_kill", case_external_kill, true },
-    { "cycles", case_cycles, false },
-    { "refused", case_refused, false },
-    { "respawn_refused", case_respawn_refused, true },
-    { "two_pools", case_two_pools, false },
-    { "threads_open", case_threads_open, false },
-    { "stopped", case_stopped, true },
-    { "sigchld_ignored", case_sigchld_ignored, true },
-    { "caller_fork", case_caller_fork, true },
-    { "flush", case_flush, false },
-    { "orphan", case_orphan, true }, /* not in `all`: it sleeps a minute */
+    { "order", case_order, false, false },
+    { "chunks", case_chunks, false, false },
+    { "errors", case_errors, false, false },
+    { "empty", case_empty, false, false },
+    { "nullres", case_nullres, false, false },
+    { "large", case_large, false, false },
+    { "lifecycle", case_lifecycle, false, false },
+    { "kill", case_kill, true, false },
+    { "external_kill", case_external_kill, true, false },
+    { "cycles", case_cycles, false, false },
+    { "refused", case_refused, false, false },
+    { "respawn_refused", case_respawn_refused, true, false },
+    { "two_pools", case_two_pools, false, false },
+    /* Two threads fork at once: a child forked while the other thread is
+     * inside pool_open inherits memory only that thread's stack pointed to,
+     * which valgrind calls lost; and valgrind runs one thread at a time, so
+     * timed joins fail. These two run in make test, asan and tsan. */
+    { "threads_open", case_threads_open, false, true },
+    { "stopped", case_stopped, true, false },
+    { "sigchld_ignored", case_sigchld_ignored, true, false },
+    { "caller_fork", case_caller_fork, true, true },
+    { "flush", case_flush, false, false },
+    { "orphan", case_orphan, true, true }, /* it sleeps a minute */
 };
 
 static void set_kind(const char *name)
@@ -942,8 +951,7 @@ int main(int argc, char *argv[])
         static const char *const kinds[] = { "processes", "threads" };
         for (int k = 0; k < 2; k++)
             for (size_t i = 0; i < ntests; i++) {
-                if ((tests[i].processes_only && k == 1) ||
-                    tests[i].fn == case_orphan)
+                if ((tests[i].processes_only && k == 1) || tests[i].not_in_all)
                     continue;
                 set_kind(kinds[k]);
                 printf("%s %s: ", tests[i].name, kinds[k]);
