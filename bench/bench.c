@@ -61,6 +61,7 @@
 
 #include "args.h"
 #include "err.h"
+#include "io.h"
 #include "pool.h"
 
 extern char **environ;
@@ -626,23 +627,6 @@ static int send_full(int fd, const void *buf, size_t len)
         }
         p += put;
         len -= (size_t)put;
-    }
-    return 0;
-}
-
-/* Read exactly len bytes: 0, or -1 at end of file or on an error. */
-static int read_full(int fd, void *buf, size_t len)
-{
-    char *p = buf;
-
-    while (len > 0) {
-        ssize_t got = read(fd, p, len);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return -1;
-        p += got;
-        len -= (size_t)got;
     }
     return 0;
 }

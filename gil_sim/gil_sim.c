@@ -38,6 +38,7 @@
 #include "args.h"
 #include "err.h"
 #include "gil.h"
+#include "io.h"
 
 static const char usage[] =
     "usage: gil_sim [options]\n"
@@ -475,24 +476,6 @@ struct report {
     char what[16];
     unsigned long switch_number, drop_requests, forced_switches;
 };
-
-/* Write all len bytes, across short writes. 0, or -1 with errno set. */
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
 
 /* In the child: its own lock (a fresh interpreter has a fresh GIL), one
  * Python thread on the child's main thread, the report down the pipe. */
