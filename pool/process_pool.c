@@ -246,6 +246,15 @@ static int spawn(struct process_pool *pp, int k)
         pthread_mutex_unlock(&all_lock);
         return err;
     }
+    /* Room for a whole large chunk: with the default buffers (about 200
+     * KiB) each MiB crosses in several block-and-wake rounds. The kernel
+     * caps the size at net.core.wmem_max/rmem_max; a refusal only leaves
+     * the default, so the return values do not matter. */
+    int size = 1 << 20;
+    for (int i = 0; i < 2; i++) {
+        setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+        setsockopt(sv[i], SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    }
     spawning = true;
     pid = fork();
     if (pid == 0) {
