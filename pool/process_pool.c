@@ -388,17 +388,12 @@ static int receive(struct process_pool *pp, int k, struct pool_job *job)
 }
 
 /* Put a worker into every empty slot (after a death, or a failed fork).
- * Returns how many slots hold a live worker. */
-static int refill(struct process_pool *pp)
+ * A slot whose fork is refused stays empty until the next try. */
+static void refill(struct process_pool *pp)
 {
-    int alive = 0;
-
-    for (int k = 0; k < pp->n; k++) {
+    for (int k = 0; k < pp->n; k++)
         if (pp->w[k].pid == 0)
             spawn(pp, k);
-        alive += pp->w[k].pid != 0;
-    }
-    return alive;
 }
 
 /* Hand chunk c to the idle slot k, forking a worker into it if it is empty.

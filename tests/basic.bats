@@ -42,12 +42,6 @@ Threads pool results: [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880]'
     [ "$(grep -o 'pid [0-9]*' <<<"$output" | sort -u | wc -l)" -le 2 ]
 }
 
-@test "basic: -h prints the usage on stdout, exit 0" {
-    run -0 --separate-stderr B -h
-    [[ "$output" == usage:* ]]
-    [ -z "$stderr" ]
-}
-
 @test "basic: bad input: a one-line reason and the usage on stderr, exit 2" {
     usage_errors "$ROOT/basic/basic" <<'EOF_CASES'
 -w 0|--workers: expected a positive integer, got '0'

@@ -80,12 +80,6 @@ B() { t "$ROOT/bench/bench" "$@"; }
     run -2 t python3 "$ROOT/bench/tutorial.py" -u 0
 }
 
-@test "bench: -h prints the usage on stdout, exit 0" {
-    run -0 --separate-stderr B -h
-    [[ "$output" == usage:* ]]
-    [ -z "$stderr" ]
-}
-
 @test "bench: bad input: a one-line reason and the usage on stderr, exit 2" {
     usage_errors "$ROOT/bench/bench" <<'EOF_CASES'
 -w 0|--workers: expected a positive integer, got '0'

@@ -27,9 +27,12 @@ gil_sim||--threads|int
 gil_sim||--work|int
 gil_sim||--interval|int
 gil_sim||--io-ops|int
-gil_sim||--io-ms|int'
+gil_sim||--io-ms|int
+bench||--workers|int
+bench||--runs|int
+bench||--unit|num'
 
-PROGRAMS='basic timing reuse shared gil_sim'
+PROGRAMS='basic timing reuse shared gil_sim bench'
 
 # expect_usage_error PROG ARGS...: exit 2, the shape of a usage error.
 expect_usage_error() {
@@ -47,7 +50,7 @@ expect_usage_error() {
     for p in $PROGRAMS; do
         for h in -h --help; do
             run -0 --separate-stderr t "$ROOT/$p/$p" "$h"
-            [[ "$output" == usage:* ]] || { echo "$p $h: $output"; false; }
+            [[ "$output" == "usage: $p "* ]] || { echo "$p $h: $output"; false; }
             [ -z "$stderr" ]
         done
     done

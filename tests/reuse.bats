@@ -78,12 +78,6 @@ threads pool:
     [ "$(grep -c 'the reused pool is [0-9.]*x faster$' <<<"$output")" -eq 2 ]
 }
 
-@test "reuse: -h prints the usage on stdout, exit 0" {
-    run -0 --separate-stderr R -h
-    [[ "$output" == usage:* ]]
-    [ -z "$stderr" ]
-}
-
 @test "reuse: bad input: a one-line reason and the usage on stderr, exit 2" {
     usage_errors "$ROOT/reuse/reuse" <<'EOF_CASES'
 -n 0|--items: expected a positive integer, got '0'

@@ -111,13 +111,6 @@ sum_of() {
     [[ "${lines[6]}" == "Threads appending without the lock: 2 threads, "* ]]
 }
 
-@test "shared: -h prints the usage on stdout, exit 0" {
-    run -0 --separate-stderr S --help
-    [[ "$output" == usage:* ]]
-    [[ "$output" == *--explicit* ]]
-    [ -z "$stderr" ]
-}
-
 @test "shared: bad input: a one-line reason and the usage on stderr, exit 2" {
     usage_errors "$ROOT/shared/shared" <<'EOF_CASES'
 -w 0|--workers: expected a positive integer, got '0'

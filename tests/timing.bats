@@ -101,12 +101,6 @@ EOF_CASES
     [[ "$output" == *gil_sim* ]]
 }
 
-@test "timing: -h prints the usage on stdout, exit 0" {
-    run -0 --separate-stderr T -h
-    [[ "$output" == usage:* ]]
-    [ -z "$stderr" ]
-}
-
 @test "timing: bad input: a one-line reason and the usage on stderr, exit 2" {
     usage_errors "$ROOT/timing/timing" <<'EOF_CASES'
 -u 0|--unit: expected a positive number, got '0'
