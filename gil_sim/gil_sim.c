@@ -298,12 +298,14 @@ static int detach(struct row *r, int state)
     return err ? fail(r, err, "drop_gil") : 0;
 }
 
-/* Wait for the lock and hold it: CPython's _PyThreadState_Attach. */
+/* Wait for the lock and hold it: CPython's _PyThreadState_Attach. Without
+ * a GIL there is nothing to wait for: a thread descheduled here waits for a
+ * CPU, not for the lock, and the timeline must not say otherwise. */
 static int attach(struct row *r)
 {
     int err;
 
-    if (r->state != ST_WAIT)
+    if (r->state != ST_WAIT && r->ts.gil->enabled)
         set_state(r, ST_WAIT);
     err = take_gil(&r->ts);
     if (err)

@@ -132,6 +132,20 @@ static int count_threads(void)
     return n;
 }
 
+/* count_threads(), once it equals `want` or a second has passed. A thread
+ * that pthread_join has seen exit can stay listed in /proc/self/task until
+ * the kernel has released it, and nothing signals that moment. */
+static int threads_settled(int want)
+{
+    int n = count_threads();
+
+    for (int i = 0; i < 1000 && n != want; i++) {
+        nap_ms(1);
+        n = count_threads();
+    }
+    return n;
+}
+
 /* Open and free one pool, so that what a runtime starts once on first use
  * (ThreadSanitizer's background thread, say) is there before we count. */
 static void warm_up(void)
@@ -563,8 +577,8 @@ static void case_cycles(void)
     check_squares(res, N, N, N);
     CHECK(count_fds() == fds, "descriptors: %d before, %d after", fds,
           count_fds());
-    CHECK(count_threads() == threads, "threads: %d before, %d after", threads,
-          count_threads());
+    CHECK(threads_settled(threads) == threads, "threads: %d before, %d after",
+          threads, count_threads());
     CHECK(no_children(), "children or zombies left");
     printf("500 open/map/free cycles: %d fds, %d threads, no children\n", fds,
            threads);
@@ -587,8 +601,8 @@ static void case_refused(void)
         CHECK(errno == EAGAIN, "errno %d (%s)", errno, strerror(errno));
         CHECK(count_fds() == fds, "descriptors: %d before, %d after", fds,
               count_fds());
-        CHECK(count_threads() == threads, "threads: %d, then %d", threads,
-              count_threads());
+        CHECK(threads_settled(threads) == threads, "threads: %d, then %d",
+              threads, count_threads());
         CHECK(no_children(), "children left after a refused call %d", at);
     }
     fork_fail_at = create_fail_at = 0;
