@@ -31,11 +31,19 @@ FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 %.o: %.c .flags
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# A program: its own objects, then the pool and the common helpers.
+# The two libraries are built on demand, so that `make -C basic demo` works
+# on a fresh clone; their own Makefiles decide whether anything is stale.
+$(LIBPOOL): FORCE
+	@$(MAKE) -s --no-print-directory -C $(ROOT)/pool
+$(LIBCOMMON): FORCE
+	@$(MAKE) -s --no-print-directory -C $(ROOT)/common
+
+# A program: its own objects, then the common helpers and the pool (in that
+# order: the helpers call the pool).
 # Usage in a folder's Makefile:  $(eval $(call program,basic,basic.o))
 define program
-$(1): $(2) $$(LIBPOOL) $$(LIBCOMMON)
-	$$(CC) $$(ALL_LDFLAGS) -o $$@ $(2) $$(LIBPOOL) $$(LIBCOMMON) $$(LDLIBS)
+$(1): $(2) $$(LIBCOMMON) $$(LIBPOOL)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $(2) $$(LIBCOMMON) $$(LIBPOOL) $$(LDLIBS) -lm
 endef
 
 # RUN prefixes every command a demo runs: make valgrind sets it to valgrind.

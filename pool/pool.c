@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pool_impl.h"
@@ -32,6 +33,31 @@ int pool_cpu_count(void)
     if (n > POOL_MAX_WORKERS)
         return POOL_MAX_WORKERS;
     return n > 0 ? (int)n : 1;
+}
+
+size_t pool_default_chunksize(size_t n, int workers)
+{
+    size_t d = 4 * (size_t)(workers > 0 ? workers : 1);
+    size_t c = n / d + (n % d != 0);
+
+    return c ? c : 1;
+}
+
+const char *pool_kind_name(enum pool_kind kind)
+{
+    return kind == POOL_THREADS ? "threads" : "processes";
+}
+
+char *pool_describe_status(int status, char *buf, size_t len)
+{
+    if (WIFSIGNALED(status))
+        snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else if (WIFEXITED(status))
+        snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+    else
+        snprintf(buf, len, "stopped with wait status %#x", (unsigned)status);
+    return buf;
 }
 
 void pool_set_error(struct pool *pool, const char *fmt, ...)
@@ -123,7 +149,6 @@ int pool_map(struct pool *pool, pool_fn *fn,
              size_t n, size_t chunksize)
 {
     struct pool_job job;
-    size_t d;
     int err;
 
     pool->error[0] = '\0';
@@ -139,10 +164,8 @@ int pool_map(struct pool *pool, pool_fn *fn,
     }
     if (n == 0)
         return 0;
-    if (chunksize == 0) {
-        d = 4 * (size_t)pool->workers;
-        chunksize = n / d + (n % d != 0);
-    }
+    if (chunksize == 0)
+        chunksize = pool_default_chunksize(n, pool->workers);
     if (chunksize > n)
         chunksize = n; /* one chunk; and no buffer sized for more than n */
     memset(&job, 0, sizeof job);

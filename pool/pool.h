@@ -117,4 +117,16 @@ const char *pool_error(const struct pool *pool);
 /* The number of CPUs this process may run on (at least 1). */
 int pool_cpu_count(void);
 
+/* The chunksize pool_map picks when it is given 0: ceil(n / (4 * workers)),
+ * CPython's rule (Lib/multiprocessing/pool.py, Pool._map_async), at least 1.
+ * For programs that predict a schedule: they then follow the pool. */
+size_t pool_default_chunksize(size_t n, int workers);
+
+/* "processes" or "threads", for messages. */
+const char *pool_kind_name(enum pool_kind kind);
+
+/* A wait status in words, into buf: "was killed by signal 9 (Killed)",
+ * "exited with status 3". Returns buf. */
+char *pool_describe_status(int status, char *buf, size_t len);
+
 #endif

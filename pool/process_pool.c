@@ -291,18 +291,6 @@ static int spawn(struct process_pool *pp, int k)
     return pid > 0 ? 0 : err;
 }
 
-/* Describe a wait status: "was killed by signal 9 (Killed)". */
-static void describe_status(int status, char *buf, size_t len)
-{
-    if (WIFSIGNALED(status))
-        snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(status),
-                 strsignal(WTERMSIG(status)));
-    else if (WIFEXITED(status))
-        snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
-    else
-        snprintf(buf, len, "stopped with wait status %#x", (unsigned)status);
-}
-
 /* Reap the worker in slot k, whose channel broke, and say how it died.
  * SIGKILL first: a worker whose channel broke is of no more use, and a task
  * may have closed the channel and still be running. One that has already
@@ -330,7 +318,7 @@ static void reap(struct process_pool *pp, int k, char *why, size_t len)
             snprintf(how, sizeof how, "died (how is unknown: waitpid: %s)",
                      strerror(wait_err));
         else
-            describe_status(status, how, sizeof how);
+            pool_describe_status(status, how, sizeof how);
         snprintf(why, len, "worker %d (pid %ld) %s", k, (long)pid, how);
     }
 }
