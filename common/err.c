@@ -1,19 +1,89 @@
 /* common/err.c - how the programs report failure and exit (see err.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 
 static const char *name = "?";
 static const char *usage_text = "";
 
+/* Set once a message has been reported: the exit that follows needs no
+ * second word about stdout. */
+static bool reported;
+
+/* "name: write error[: cause]" on stderr; exit 1 without running the exit
+ * handlers again. */
+static _Noreturn void write_error(int err)
+{
+    if (!reported)
+        fprintf(stderr, "%s: write error%s%s\n", name, err ? ": " : "",
+                err ? strerror(err) : "");
+    _exit(1);
+}
+
+/* The cause of a write that failed earlier: stdio keeps only the error
+ * flag, and errno has moved on since. Ask the descriptor again with one
+ * byte: a stream in error has lost its output already, and what refused
+ * it then refuses this (ENOSPC, EPIPE, EBADF). */
+static int write_cause(void)
+{
+    return write(STDOUT_FILENO, "\n", 1) < 0 ? errno : 0;
+}
+
+void out_check(void)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout))
+        write_error(errno ? errno : write_cause());
+}
+
+/* At exit: what is still buffered goes out, and any write that failed on
+ * the way, or the close itself, is a failure (as coreutils' close_stdout). */
+static void close_stdout(void)
+{
+    int err;
+
+    out_check();
+    errno = 0;
+    if (fclose(stdout) != 0) {
+        err = errno;
+        write_error(err);
+    }
+}
+
+/* Open /dev/null on any of descriptors 0-2 that is closed (gnulib's
+ * stdopen does the same): 0 write-only and 1, 2 read-only, so that a
+ * program started with `>&-` fails to write instead of writing into
+ * whatever it opens next. */
+static void open_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        int got = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+        if (got < 0)
+            _exit(1); /* no /dev/null: nothing sane to do, nowhere to say it */
+        if (got != fd) {
+            /* A lower descriptor was closed too and took this one. */
+            dup2(got, fd);
+            close(got);
+        }
+    }
+}
+
 void prog_init(const char *prog, const char *usage)
 {
     name = prog;
     usage_text = usage;
+    open_std_fds();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    atexit(close_stdout);
 }
 
 const char *prog_name(void)
@@ -31,6 +101,7 @@ void print_usage(FILE *out)
 static void report(int err, const char *fmt, va_list ap)
 {
     fflush(stdout);
+    reported = true;
     fprintf(stderr, "%s: ", name);
     vfprintf(stderr, fmt, ap);
     if (err)

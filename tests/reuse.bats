@@ -12,13 +12,13 @@ holds() {
     awk "BEGIN { exit !($1) }" || { echo "does not hold: $1"; false; }
 }
 
-@test "reuse: open without with, map, close, join: the results and no child left" {
+@test "reuse: open without with, map, close, join: the results and no worker left" {
     run -0 R -w 2
     expected='pool = Pool()                 2 worker processes, no with block
 pool.map(square, range(10))  [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0]
 pool.close()                  no more tasks; idle workers leave
-pool.join()                   every worker has left: no child process remains'
-    [ "$output" = "$expected" ]
+pool.join()                   every worker has left: no worker process remains'
+    expect_eq "$expected" "$output"
 }
 
 @test "reuse: results print as Python prints floats, up to 2^1023" {
@@ -102,4 +102,12 @@ EOF_CASES
     run -0 R --cost -m 3 -w 4
     run -0 R --rules -w 4
     [ "$(processes_named reuse)" -eq 0 ]
+}
+
+@test "reuse: a child it did not make is not taken for a worker" {
+    # The shell's own `sleep` becomes reuse's child through exec: the check
+    # after join must count only the pool's workers.
+    run -0 --separate-stderr t bash -c 'sleep 3 & exec "$1" -w 2' _ "$ROOT/reuse/reuse"
+    [ "${lines[3]}" = "pool.join()                   every worker has left: no worker process remains" ] ||
+        { echo "got: ${lines[3]}; stderr: $stderr"; false; }
 }
