@@ -6,6 +6,9 @@
 # A program started with 0-2 closed opens /dev/null there first, so no pipe
 # or channel it makes lands on them.
 
+# The commands run by `bash -c` expand their own "$1": single quotes are meant.
+# shellcheck disable=SC2016
+
 bats_require_minimum_version 1.5.0
 load helpers
 

@@ -107,6 +107,7 @@ EOF_CASES
 @test "reuse: a child it did not make is not taken for a worker" {
     # The shell's own `sleep` becomes reuse's child through exec: the check
     # after join must count only the pool's workers.
+    # shellcheck disable=SC2016 # "$1" is for the inner shell
     run -0 --separate-stderr t bash -c 'sleep 3 & exec "$1" -w 2' _ "$ROOT/reuse/reuse"
     [ "${lines[3]}" = "pool.join()                   every worker has left: no worker process remains" ] ||
         { echo "got: ${lines[3]}; stderr: $stderr"; false; }
