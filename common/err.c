@@ -96,17 +96,52 @@ void print_usage(FILE *out)
     fputs(usage_text, out);
 }
 
+/* Columns a message may take: it must fit a terminal or a projector. */
+#define MESSAGE_WIDTH 80
+
+/* Print one line of a message, folded at spaces to MESSAGE_WIDTH columns,
+ * each continuation indented by two spaces. */
+static void put_folded(const char *line, size_t len)
+{
+    size_t width = MESSAGE_WIDTH;
+
+    while (len > width) {
+        size_t cut = width;
+        while (cut > 0 && line[cut] != ' ')
+            cut--;
+        if (cut == 0)
+            break; /* one long word: leave it whole */
+        fprintf(stderr, "%.*s\n  ", (int)cut, line);
+        line += cut + 1;
+        len -= cut + 1;
+        width = MESSAGE_WIDTH - 2;
+    }
+    fprintf(stderr, "%.*s\n", (int)len, line);
+}
+
 /* "name: message[: cause]\n" on stderr, after flushing stdout so the message
  * lands after whatever the program printed before it. */
-static void report(int err, const char *fmt, va_list ap)
+static void report(int err, bool fold, const char *fmt, va_list ap)
 {
+    char text[2048];
+    int len = snprintf(text, sizeof text, "%s: ", name);
+
     fflush(stdout);
     reported = true;
-    fprintf(stderr, "%s: ", name);
-    vfprintf(stderr, fmt, ap);
+    if (len >= 0 && (size_t)len < sizeof text)
+        vsnprintf(text + len, sizeof text - (size_t)len, fmt, ap);
+    len = (int)strlen(text);
     if (err)
-        fprintf(stderr, ": %s", strerror(err));
-    fputc('\n', stderr);
+        snprintf(text + len, sizeof text - (size_t)len, ": %s", strerror(err));
+    for (char *line = text, *end; *line; line = end + (*end != '\0')) {
+        end = strchr(line, '\n');
+        if (!end)
+            end = line + strlen(line);
+        if (fold)
+            put_folded(line, (size_t)(end - line));
+        else
+            fprintf(stderr, "%.*s\n", (int)(end - line), line);
+    }
 }
 
 void die(const char *fmt, ...)
@@ -115,7 +150,7 @@ void die(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    report(err, fmt, ap);
+    report(err, false, fmt, ap);
     va_end(ap);
     exit(1);
 }
@@ -125,7 +160,7 @@ void die_en(int err, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    report(err, fmt, ap);
+    report(err, false, fmt, ap);
     va_end(ap);
     exit(1);
 }
@@ -135,7 +170,17 @@ void fatal(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    report(0, fmt, ap);
+    report(0, false, fmt, ap);
+    va_end(ap);
+    exit(1);
+}
+
+void fatal_folded(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    report(0, true, fmt, ap);
     va_end(ap);
     exit(1);
 }
@@ -145,7 +190,7 @@ void usage_error(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    report(0, fmt, ap);
+    report(0, false, fmt, ap);
     va_end(ap);
     print_usage(stderr);
     exit(2);

@@ -53,6 +53,11 @@ _Noreturn PRINTF_LIKE(2, 3) void die_en(int err, const char *fmt, ...);
 /* The message alone; exit 1. For failures errno does not describe. */
 _Noreturn PRINTF_LIKE(1, 2) void fatal(const char *fmt, ...);
 
+/* As fatal(), but a long line is folded at spaces to 80 columns, for
+ * messages of many words (a pool's error) that must fit a projector. Not
+ * for a line that a script or a test parses whole. */
+_Noreturn PRINTF_LIKE(1, 2) void fatal_folded(const char *fmt, ...);
+
 /* The message, then the usage, both on stderr; exit 2. */
 _Noreturn PRINTF_LIKE(1, 2) void usage_error(const char *fmt, ...);
 

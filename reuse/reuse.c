@@ -127,7 +127,7 @@ static void pattern(int workers, size_t n, const long *args, double *results)
     printf("pool = Pool()                 %d worker process%s, no with block\n",
            pool_workers(pool), pool_workers(pool) > 1 ? "es" : "");
     map_square(pool, args, results, n);
-    printf("pool.map(square, range(%zu))  [", n);
+    printf("print(pool.map(square, range(%zu)))\n[", n);
     for (size_t i = 0; i < n; i++) {
         fputs(i ? ", " : "", stdout);
         print_pyfloat(stdout, results[i]);
