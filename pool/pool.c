@@ -111,13 +111,34 @@ void job_fail(struct pool_job *job, size_t first, size_t count, int err,
               const char *why)
 {
     job->nfailed += count;
-    if (first >= job->first_failed)
-        return;
+    if (job->first_failed != job->n)
+        return; /* a failure arrived before this one */
     job->first_failed = first;
     job->first_err = err;
     job->first_lost_count = why ? count : 0;
     if (why)
         snprintf(job->lost_why, sizeof job->lost_why, "%s", why);
+}
+
+size_t run_items(pool_fn *fn, const char *args, size_t arg_size,
+                 char *results, size_t result_size, size_t count, int *err)
+{
+    size_t i = 0;
+
+    *err = 0;
+    while (i < count && *err == 0) {
+        /* No pointer arithmetic on a NULL array (allowed with size 0). */
+        const char *arg = arg_size ? args + i * arg_size : NULL;
+        char *res = result_size ? results + i * result_size : NULL;
+        *err = fn(arg, res);
+        i++;
+    }
+    /* A failed task may have written part of its result: zeros instead,
+     * and zeros for the items that never ran. */
+    if (*err && result_size)
+        memset(results + (i - 1) * result_size, 0,
+               (count - i + 1) * result_size);
+    return i;
 }
 
 /* Put the words for the job's first failure into pool->error. */
@@ -137,10 +158,18 @@ static void describe_failure(struct pool *pool, const struct pool_job *job)
     else
         len = snprintf(pool->error, sizeof pool->error,
                        "item %zu failed: %s", first, strerror(job->first_err));
-    if (len > 0 && (size_t)len < sizeof pool->error &&
-        job->nfailed > (lost ? lost : 1))
-        snprintf(pool->error + len, sizeof pool->error - (size_t)len,
-                 " (%zu items failed in all)", job->nfailed);
+    if (len <= 0 || (size_t)len >= sizeof pool->error)
+        return;
+    char *end = pool->error + len;
+    size_t room = sizeof pool->error - (size_t)len;
+    bool more = job->nfailed > (lost ? lost : 1);
+    if (more && job->nskipped)
+        snprintf(end, room, " (%zu items failed in all, %zu not run)",
+                 job->nfailed, job->nskipped);
+    else if (more)
+        snprintf(end, room, " (%zu items failed in all)", job->nfailed);
+    else if (job->nskipped)
+        snprintf(end, room, " (%zu items not run)", job->nskipped);
 }
 
 int pool_map(struct pool *pool, pool_fn *fn,

@@ -65,11 +65,21 @@ struct pool *pool_open(enum pool_kind kind, int workers);
  * Work is handed out in chunks of `chunksize` items, a chunk to whichever
  * worker is idle; chunksize 0 means ceil(n / (4 * workers)), as CPython.
  *
- * Returns 0 when every task returned 0. Otherwise the error of the
- * lowest-numbered failed item, and pool_error() names it and its cause;
- * the items that succeeded still have their results. A failed item's result
- * holds what its task left there (threads) or zeros (processes). n == 0 returns 0 at
- * once. results may be NULL when result_size is 0.
+ * Returns 0 when every task returned 0. Otherwise CPython's semantics
+ * (Lib/multiprocessing/pool.py, 3.11): each chunk runs as
+ * list(map(f, chunk)) in mapstar(), so a chunk stops at its first failing
+ * item and the items after it in that chunk never run; the map still waits
+ * for every chunk; and the error returned is the first failure to arrive,
+ * as MapResult._set keeps only the first exception. It is not necessarily
+ * the lowest-numbered. pool_error() names that item and its cause, e.g.
+ * "item 7 failed: Numerical argument out of domain (2 items failed in all,
+ * 5 not run)".
+ *
+ * Beyond CPython (which keeps no result once one failed): the items that
+ * succeeded keep their results, and the words count the failures and the
+ * items never run. An item that has no result (its task failed, or it
+ * never ran) holds zeros, in both kinds of pool.
+ * n == 0 returns 0 at once. results may be NULL when result_size is 0.
  *
  * Process pools: a worker that dies during a map (a crash, SIGKILL, _exit in
  * a task) loses the items it held: they fail with EPIPE, pool_error() names

@@ -31,7 +31,9 @@ Threads pool results: [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880]'
     run -1 --separate-stderr B -n 25
     [ "${lines[0]}" = "Running a pool of processes..." ]
     [ "${#lines[@]}" -eq 1 ]
-    [ "$stderr" = "basic: Processes pool: item 21 failed: Numerical result out of range (4 items failed in all)" ]
+    # The first failure to arrive, as CPython: which one depends on the timing.
+    [[ "$stderr" == "basic: Processes pool: item 2"[1-4]" failed: Numerical result out of range"* ]] || {
+        echo "want: basic: Processes pool: item 21..24 failed: Numerical result out of range..."; echo "got:  $stderr"; false; }
 }
 
 @test "basic: --who names a worker for every item" {

@@ -327,33 +327,139 @@ static void case_chunks(void)
     printf("chunksize > n: one worker; default chunksize 7 for 50 items on 2\n");
 }
 
+/* Fills with a pattern, so that zeros written by the pool show. */
+static void scribble(void *p, size_t len)
+{
+    memset(p, 0x5a, len);
+}
+
+static bool all_zero(const void *p, size_t len)
+{
+    const unsigned char *b = p;
+
+    for (size_t i = 0; i < len; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
 static void case_errors(void)
 {
     enum { N = 12 };
     long args[N];
     struct out res[N];
-    struct pool *p = open_or_fail(2);
+    struct pool *p = open_or_fail(1);
     int err;
 
+    /* One worker, chunks of 1: items 3 and 7 fail, in that order. */
     fill(args, N);
-    memset(res, 0, sizeof res);
+    scribble(res, sizeof res);
     err = pool_map(p, picky, args, sizeof *args, res, sizeof *res, N, 1);
     CHECK(err == ERANGE, "map returned %d (%s)", err, strerror(err));
     CHECK(strcmp(pool_error(p), "item 3 failed: Numerical result out of range"
                  " (2 items failed in all)") == 0, "error text: %s",
           pool_error(p));
     check_squares(res, N, 3, 7);
-    /* Both failures in one chunk of 8: still item 3, still 2 in all. */
+    CHECK(all_zero(&res[3], sizeof res[3]) && all_zero(&res[7], sizeof res[7]),
+          "a failed item's result is not zeros");
+    pool_free(p);
+
+    /* Both in the first chunk of 8: it stops at item 3, and 4-7 never run. */
+    p = open_or_fail(2);
+    scribble(res, sizeof res);
     err = pool_map(p, picky, args, sizeof *args, res, sizeof *res, N, 8);
     CHECK(err == ERANGE && strcmp(pool_error(p), "item 3 failed: Numerical "
-          "result out of range (2 items failed in all)") == 0,
+          "result out of range (4 items not run)") == 0,
           "chunk of 8: %d, %s", err, pool_error(p));
+    check_squares(res, 3, N, N);
+    for (size_t i = 8; i < N; i++)
+        CHECK(res[i].value == (long)(i * i), "results[%zu] = %ld", i,
+              res[i].value);
+    CHECK(all_zero(&res[3], 5 * sizeof res[3]), "items 3-7 are not zeros");
     /* The next, clean map clears the error. */
     CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0) == 0,
           "map: %s", pool_error(p));
     CHECK(pool_error(p)[0] == '\0', "stale error: %s", pool_error(p));
     pool_free(p);
-    printf("lowest failed item reported: %s\n", "item 3 (ERANGE)");
+    printf("first failure to arrive reported: %s\n", "item 3 (ERANGE)");
+}
+
+/* Which items ran, in memory shared across fork. */
+static atomic_int *ran_flags;
+
+static void ran_flags_open(size_t n)
+{
+    ran_flags = mmap(NULL, n * sizeof *ran_flags, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(ran_flags != MAP_FAILED, "mmap: %s", strerror(errno));
+    for (size_t i = 0; i < n; i++)
+        atomic_store(&ran_flags[i], 0);
+}
+
+/* The items that ran, as "0 1 5 ...". */
+static const char *ran_list(size_t n)
+{
+    static char buf[512];
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && len < sizeof buf - 8; i++)
+        if (atomic_load(&ran_flags[i]))
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%zu",
+                                    len ? " " : "", i);
+    return buf;
+}
+
+/* The example of CPython's semantics: item 0 takes 0.3 s, items 1 and 7
+ * fail at once. */
+static int slow_first(const void *arg, void *result)
+{
+    long x = *(const long *)arg;
+
+    atomic_store(&ran_flags[x], 1);
+    if (x == 0)
+        nap_ms(300);
+    if (x == 1)
+        return ERANGE;
+    if (x == 7)
+        return EDOM;
+    return square(arg, result);
+}
+
+/* 2 workers, 20 items, chunks of 5: chunk 0 stops at item 1 after 0.3 s,
+ * chunk 1 stops at item 7 at once, chunks 2 and 3 run whole. As in CPython
+ * (list(map(f, chunk)) per chunk; MapResult._set keeps the first exception
+ * to arrive): items 0 1 5 6 7 10-19 ran, and the error is item 7's. */
+static void case_first_failure(void)
+{
+    enum { N = 20 };
+    long args[N];
+    struct out res[N];
+    const char *want = "0 1 5 6 7 10 11 12 13 14 15 16 17 18 19";
+
+    ran_flags_open(N); /* before the fork, so the workers share it */
+    struct pool *p = open_or_fail(2);
+    fill(args, N);
+    scribble(res, sizeof res);
+    int err = pool_map(p, slow_first, args, sizeof *args, res, sizeof *res,
+                       N, 5);
+    printf("ran: %s\n", ran_list(N));
+    CHECK(strcmp(ran_list(N), want) == 0, "want ran: %s", want);
+    CHECK(err == EDOM, "map returned %d (%s), want EDOM", err, strerror(err));
+    CHECK(strcmp(pool_error(p), "item 7 failed: Numerical argument out of "
+                 "domain (2 items failed in all, 5 not run)") == 0,
+          "error text: %s", pool_error(p));
+    printf("error: %s\n", pool_error(p));
+    for (size_t i = 0; i < N; i++) {
+        bool ok = atomic_load(&ran_flags[i]) && i != 1 && i != 7;
+        if (ok)
+            CHECK(res[i].value == (long)(i * i), "results[%zu] = %ld", i,
+                  res[i].value);
+        else
+            CHECK(all_zero(&res[i], sizeof res[i]), "item %zu: not zeros", i);
+    }
+    pool_free(p);
+    munmap(ran_flags, N * sizeof *ran_flags);
 }
 
 static void case_empty(void)
@@ -915,6 +1021,7 @@ static const struct test tests[] = {
     { "order", case_order, false, false },
     { "chunks", case_chunks, false, false },
     { "errors", case_errors, false, false },
+    { "first_failure", case_first_failure, false, false },
     { "empty", case_empty, false, false },
     { "nullres", case_nullres, false, false },
     { "large", case_large, false, false },
