@@ -83,6 +83,7 @@ struct pool *pool_open(enum pool_kind kind, int workers)
     if (!pool)
         return NULL;
     pool->kind = kind;
+    pool->owner = getpid();
     pool->workers = workers < 1 ? pool_cpu_count() : workers;
     pool->state = POOL_RUN;
     pool->ops = kind == POOL_THREADS ? &pool_thread_ops : &pool_process_ops;
@@ -172,6 +173,22 @@ static void describe_failure(struct pool *pool, const struct pool_job *job)
         snprintf(end, room, " (%zu items not run)", job->nskipped);
 }
 
+/* Whether this process may use the pool: only the one that opened it may.
+ * A copy inherited by fork (a child of the caller, a task in a process
+ * pool) shares the owner's workers: using it would talk to them, or signal
+ * them, behind the owner's back. Returns 0 or EPERM, with the words. */
+static int check_owner(struct pool *pool)
+{
+    pid_t me = getpid();
+
+    if (me == pool->owner)
+        return 0;
+    pool_set_error(pool, "this pool belongs to process %ld, not to this one "
+                   "(%ld): a copy made by fork cannot be used",
+                   (long)pool->owner, (long)me);
+    return EPERM;
+}
+
 int pool_map(struct pool *pool, pool_fn *fn,
              const void *args, size_t arg_size,
              void *results, size_t result_size,
@@ -180,6 +197,8 @@ int pool_map(struct pool *pool, pool_fn *fn,
     struct pool_job job;
     int err;
 
+    if ((err = check_owner(pool)))
+        return err;
     pool->error[0] = '\0';
     if (pool->state != POOL_RUN) {
         pool_set_error(pool, "Pool not running");
@@ -219,6 +238,10 @@ int pool_map(struct pool *pool, pool_fn *fn,
 
 int pool_close(struct pool *pool)
 {
+    int err;
+
+    if ((err = check_owner(pool)))
+        return err;
     pool->error[0] = '\0';
     if (pool->state == POOL_RUN) {
         pool->state = POOL_CLOSE;
@@ -229,6 +252,10 @@ int pool_close(struct pool *pool)
 
 int pool_terminate(struct pool *pool)
 {
+    int err;
+
+    if ((err = check_owner(pool)))
+        return err;
     pool->error[0] = '\0';
     if (pool->state != POOL_TERMINATE) {
         pool->state = POOL_TERMINATE;
@@ -241,6 +268,8 @@ int pool_join(struct pool *pool)
 {
     int err;
 
+    if ((err = check_owner(pool)))
+        return err;
     pool->error[0] = '\0';
     if (pool->state == POOL_RUN) {
         pool_set_error(pool, "Pool is still running");
@@ -259,6 +288,11 @@ void pool_free(struct pool *pool)
 {
     if (!pool)
         return;
+    if (getpid() != pool->owner) {
+        pool->ops->forget(pool); /* a copy: its memory, nothing else */
+        free(pool);
+        return;
+    }
     if (pool->state == POOL_RUN)
         pool_terminate(pool);
     pool_join(pool);
@@ -268,6 +302,10 @@ void pool_free(struct pool *pool)
 
 int pool_workers(const struct pool *pool)
 {
+    if (getpid() != pool->owner) {
+        errno = EPERM;
+        return -1;
+    }
     return pool->workers;
 }
 

@@ -19,6 +19,14 @@
  * several threads at once are not supported. Distinct pools are independent,
  * also when driven from different threads.
  *
+ * A pool belongs to the process that opened it. A copy made by fork (in a
+ * child of the caller, or in a task of a process pool) shares the owner's
+ * workers, so there every call refuses: pool_map, pool_close,
+ * pool_terminate and pool_join return EPERM and pool_error() says whose
+ * pool it is; pool_workers returns -1 with errno EPERM; pool_free releases
+ * the copy's memory only, and never signals or waits for the owner's
+ * workers. The owner's pool carries on untouched.
+ *
  * Process pools reap their own workers: a caller that sets SIGCHLD to
  * SIG_IGN, or reaps with waitpid(-1, ...), takes their exit status away,
  * and the pool can then only say that a worker died, not how.
@@ -113,10 +121,12 @@ int pool_terminate(struct pool *pool);
 int pool_join(struct pool *pool);
 
 /* Terminate if still running, join, release everything: the end of Python's
- * `with` block. NULL is a no-op. */
+ * `with` block. NULL is a no-op. In a process that does not own the pool:
+ * release this copy's memory, nothing else (see above). */
 void pool_free(struct pool *pool);
 
-/* The number of workers. */
+/* The number of workers; -1 with errno EPERM in a process that does not
+ * own the pool. */
 int pool_workers(const struct pool *pool);
 
 /* Words for the last failure ("Pool not running", "item 21 failed: Numerical

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "pool.h"
 
@@ -50,6 +51,11 @@ struct pool_ops {
     int (*join)(struct pool *pool);
     /* Release what start() allocated (after join). */
     void (*release)(struct pool *pool);
+    /* In a process that does not own the pool (a fork child, a task): free
+     * this copy's memory only. No signal, no wait, no descriptor: they are
+     * the owner's. No lock or condition of the pool's own either: the copy
+     * may be held or waited on by threads that did not come along. */
+    void (*forget)(struct pool *pool);
 };
 
 enum pool_state { POOL_RUN, POOL_CLOSE, POOL_TERMINATE };
@@ -57,6 +63,7 @@ enum pool_state { POOL_RUN, POOL_CLOSE, POOL_TERMINATE };
 struct pool {
     enum pool_kind kind;
     int workers;
+    pid_t owner;             /* the process that opened it: only it may use it */
     enum pool_state state;
     bool joined;
     const struct pool_ops *ops;

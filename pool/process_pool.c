@@ -263,8 +263,10 @@ static int spawn(struct process_pool *pp, int k)
         pthread_sigmask(SIG_UNBLOCK, &term, NULL);
         for (struct process_pool *p = all_pools; p; p = p->next)
             for (int i = 0; i < p->n; i++)
-                if (p->w[i].fd >= 0)
+                if (p->w[i].fd >= 0) {
                     close(p->w[i].fd);
+                    p->w[i].fd = -1; /* in our copy: the number may be reused */
+                }
         close(sv[0]);
         worker_main(sv[1]);
     }
@@ -519,6 +521,13 @@ static void pp_release(struct pool *pool)
     pool->impl = NULL;
 }
 
+/* A copy's memory is all there is to release: the workers are the owner's,
+ * and the descriptors are closed when this process exits or execs. */
+static void pp_forget(struct pool *pool)
+{
+    pp_release(pool);
+}
+
 static int pp_start(struct pool *pool)
 {
     struct process_pool *pp;
@@ -561,4 +570,5 @@ const struct pool_ops pool_process_ops = {
     .stop = pp_stop,
     .join = pp_join,
     .release = pp_release,
+    .forget = pp_forget,
 };

@@ -120,6 +120,17 @@ static void tp_release(struct pool *pool)
     pool->impl = NULL;
 }
 
+static void tp_forget(struct pool *pool)
+{
+    struct thread_pool *tp = pool->impl;
+
+    /* The lock and conditions may be copies of ones held or waited on by
+     * threads that did not come along: destroying them could wait forever. */
+    free(tp->threads);
+    free(tp);
+    pool->impl = NULL;
+}
+
 static int tp_start(struct pool *pool)
 {
     struct thread_pool *tp;
@@ -183,4 +194,5 @@ const struct pool_ops pool_thread_ops = {
     .stop = tp_stop,
     .join = tp_join,
     .release = tp_release,
+    .forget = tp_forget,
 };

@@ -111,3 +111,8 @@ error: item 7 failed: Numerical argument out of domain (2 items failed in all, 5
     run -0 bash -c "timeout 30 '$ROOT/tests/pool_test' flush processes > '$BATS_TEST_TMPDIR/out'"
     [ "$(cat "$BATS_TEST_TMPDIR/out")" = "printed once before the pool opens" ]
 }
+
+@test "pool: a copy of a pool (fork child, task) refuses every call, harms no worker" {
+    pt copies processes
+    pt copies threads
+}

@@ -1010,6 +1010,98 @@ static void case_orphan(void)
     pool_free(p);
 }
 
+/* ---- a pool used from another process ---------------------------------- */
+
+/* The pids of a process pool's workers, found by a map (0s for threads). */
+static void worker_pids(struct pool *p, long pids[2])
+{
+    long args[2] = { 0, 1 };
+
+    CHECK(pool_map(p, pid_task, args, sizeof *args, pids, sizeof *pids, 2, 1)
+          == 0, "map: %s", pool_error(p));
+    if (kind == POOL_THREADS)
+        pids[0] = pids[1] = 0;
+    else if (pids[0] > pids[1]) {
+        long t = pids[0];
+        pids[0] = pids[1];
+        pids[1] = t;
+    }
+}
+
+/* Every call on a copy of a pool refuses with EPERM and says why; freeing
+ * the copy releases memory only. Returns 0, or the number of the first
+ * check that failed. */
+static int use_copy(struct pool *p)
+{
+    long arg = 3;
+    struct out res;
+
+    if (pool_map(p, square, &arg, sizeof arg, &res, sizeof res, 1, 0) != EPERM)
+        return 1;
+    if (!strstr(pool_error(p), "belongs to process"))
+        return 2;
+    if (pool_close(p) != EPERM || pool_terminate(p) != EPERM ||
+        pool_join(p) != EPERM)
+        return 3;
+    errno = 0;
+    if (pool_workers(p) != -1 || errno != EPERM)
+        return 4;
+    pool_free(p);
+    return 0;
+}
+
+static struct pool *victim; /* the pool a task tries to use */
+
+static int use_victim(const void *arg, void *result)
+{
+    (void)arg;
+    *(long *)result = use_copy(victim);
+    return 0;
+}
+
+/* A pool used from a fork child and from a task of a process pool: every
+ * call there refuses, and the owner's workers carry on untouched. */
+static void case_copies(void)
+{
+    long before[2], after[2];
+    struct pool *p = open_or_fail(2);
+
+    worker_pids(p, before);
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        alarm(5); /* a child that hangs dies of SIGALRM */
+        int bad = use_copy(p);
+        if (bad)
+            fprintf(stderr, "child: check %d failed: %s\n", bad, pool_error(p));
+        _exit(bad ? 1 : 0);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: wait status %#x", st);
+    worker_pids(p, after);
+    CHECK(before[0] == after[0] && before[1] == after[1],
+          "workers changed: %ld %ld, then %ld %ld", before[0], before[1],
+          after[0], after[1]);
+
+    /* The same from a task: the runner's worker holds a copy of p. */
+    victim = p;
+    struct pool *runner = pool_open(POOL_PROCESSES, 1);
+    CHECK(runner != NULL, "pool_open: %s", strerror(errno));
+    long arg = 0, bad = -1;
+    CHECK(pool_map(runner, use_victim, &arg, sizeof arg, &bad, sizeof bad, 1,
+                   0) == 0, "runner: %s", pool_error(runner));
+    CHECK(bad == 0, "in a task: check %ld failed", bad);
+    pool_free(runner);
+    worker_pids(p, after);
+    CHECK(before[0] == after[0] && before[1] == after[1],
+          "workers changed: %ld %ld, then %ld %ld", before[0], before[1],
+          after[0], after[1]);
+    pool_free(p);
+    CHECK(no_children(), "children left");
+    printf("a copy of a pool, in a child and in a task: every call refused\n");
+}
+
 struct test {
     const char *name;
     void (*fn)(void);
@@ -1042,6 +1134,7 @@ static const struct test tests[] = {
     { "caller_fork", case_caller_fork, true, true },
     { "flush", case_flush, false, false },
     { "orphan", case_orphan, true, true }, /* it sleeps a minute */
+    { "copies", case_copies, false, false },
 };
 
 static void set_kind(const char *name)
