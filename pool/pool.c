@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +86,7 @@ struct pool *pool_open(enum pool_kind kind, int workers)
         return NULL;
     pool->kind = kind;
     pool->owner = getpid();
+    atomic_init(&pool->busy, false);
     pool->workers = workers < 1 ? pool_cpu_count() : workers;
     pool->state = POOL_RUN;
     pool->ops = kind == POOL_THREADS ? &pool_thread_ops : &pool_process_ops;
@@ -173,10 +176,17 @@ static void describe_failure(struct pool *pool, const struct pool_job *job)
         snprintf(end, room, " (%zu items not run)", job->nskipped);
 }
 
+/* ---- the door of every call ---------------------------------------------
+ *
+ * Misuse the contract forbids fails cleanly here, before anything is
+ * touched: a NULL pool (EINVAL); a copy of a pool made by fork, used in a
+ * process that did not open it (EPERM: it would talk to, or signal, the
+ * owner's workers); a call while another thread is inside a call on the same
+ * pool (EBUSY at once: the call in progress is left alone, and its words in
+ * pool->error too). */
+
 /* Whether this process may use the pool: only the one that opened it may.
- * A copy inherited by fork (a child of the caller, a task in a process
- * pool) shares the owner's workers: using it would talk to them, or signal
- * them, behind the owner's back. Returns 0 or EPERM, with the words. */
+ * Returns 0 or EPERM, with the words. */
 static int check_owner(struct pool *pool)
 {
     pid_t me = getpid();
@@ -189,17 +199,40 @@ static int check_owner(struct pool *pool)
     return EPERM;
 }
 
-int pool_map(struct pool *pool, pool_fn *fn,
-             const void *args, size_t arg_size,
-             void *results, size_t result_size,
-             size_t n, size_t chunksize)
+/* Begin a call: 0, and the pool is this thread's until leave(); or the
+ * errno value that refuses the call. */
+static int enter(struct pool *pool)
+{
+    bool idle = false;
+    int err;
+
+    if (!pool)
+        return EINVAL;
+    if ((err = check_owner(pool)))
+        return err;
+    if (!atomic_compare_exchange_strong(&pool->busy, &idle, true))
+        return EBUSY;
+    pool->error[0] = '\0';
+    return 0;
+}
+
+/* End a call begun by enter(); returns err. */
+static int leave(struct pool *pool, int err)
+{
+    atomic_store(&pool->busy, false);
+    return err;
+}
+
+/* ---- the calls, once through the door ------------------------------------ */
+
+static int map_job(struct pool *pool, pool_fn *fn,
+                   const void *args, size_t arg_size,
+                   void *results, size_t result_size,
+                   size_t n, size_t chunksize)
 {
     struct pool_job job;
     int err;
 
-    if ((err = check_owner(pool)))
-        return err;
-    pool->error[0] = '\0';
     if (pool->state != POOL_RUN) {
         pool_set_error(pool, "Pool not running");
         return EINVAL;
@@ -236,41 +269,19 @@ int pool_map(struct pool *pool, pool_fn *fn,
     return job.first_err;
 }
 
-int pool_close(struct pool *pool)
+static void stop(struct pool *pool, enum pool_state state)
 {
-    int err;
-
-    if ((err = check_owner(pool)))
-        return err;
-    pool->error[0] = '\0';
-    if (pool->state == POOL_RUN) {
-        pool->state = POOL_CLOSE;
-        pool->ops->stop(pool, false);
+    if (pool->state == POOL_RUN ||
+        (state == POOL_TERMINATE && pool->state != POOL_TERMINATE)) {
+        pool->state = state;
+        pool->ops->stop(pool, state == POOL_TERMINATE);
     }
-    return 0;
 }
 
-int pool_terminate(struct pool *pool)
+static int join(struct pool *pool)
 {
     int err;
 
-    if ((err = check_owner(pool)))
-        return err;
-    pool->error[0] = '\0';
-    if (pool->state != POOL_TERMINATE) {
-        pool->state = POOL_TERMINATE;
-        pool->ops->stop(pool, true);
-    }
-    return 0;
-}
-
-int pool_join(struct pool *pool)
-{
-    int err;
-
-    if ((err = check_owner(pool)))
-        return err;
-    pool->error[0] = '\0';
     if (pool->state == POOL_RUN) {
         pool_set_error(pool, "Pool is still running");
         return EINVAL;
@@ -284,6 +295,48 @@ int pool_join(struct pool *pool)
     return err;
 }
 
+int pool_map(struct pool *pool, pool_fn *fn,
+             const void *args, size_t arg_size,
+             void *results, size_t result_size,
+             size_t n, size_t chunksize)
+{
+    int err = enter(pool);
+
+    if (err)
+        return err;
+    return leave(pool, map_job(pool, fn, args, arg_size, results, result_size,
+                               n, chunksize));
+}
+
+int pool_close(struct pool *pool)
+{
+    int err = enter(pool);
+
+    if (err)
+        return err;
+    stop(pool, POOL_CLOSE);
+    return leave(pool, 0);
+}
+
+int pool_terminate(struct pool *pool)
+{
+    int err = enter(pool);
+
+    if (err)
+        return err;
+    stop(pool, POOL_TERMINATE);
+    return leave(pool, 0);
+}
+
+int pool_join(struct pool *pool)
+{
+    int err = enter(pool);
+
+    if (err)
+        return err;
+    return leave(pool, join(pool));
+}
+
 void pool_free(struct pool *pool)
 {
     if (!pool)
@@ -293,17 +346,21 @@ void pool_free(struct pool *pool)
         free(pool);
         return;
     }
-    if (pool->state == POOL_RUN)
-        pool_terminate(pool);
-    pool_join(pool);
+    int err = enter(pool);
+    if (err) {
+        errno = err; /* EBUSY: another thread is in a call on it */
+        return;
+    }
+    stop(pool, POOL_TERMINATE);
+    join(pool);
     pool->ops->release(pool);
     free(pool);
 }
 
 int pool_workers(const struct pool *pool)
 {
-    if (getpid() != pool->owner) {
-        errno = EPERM;
+    if (!pool || getpid() != pool->owner) {
+        errno = pool ? EPERM : EINVAL;
         return -1;
     }
     return pool->workers;
@@ -311,5 +368,9 @@ int pool_workers(const struct pool *pool)
 
 const char *pool_error(const struct pool *pool)
 {
+    if (!pool)
+        return "no pool (NULL)";
+    if (getpid() == pool->owner && atomic_load(&pool->busy))
+        return "pool busy: another thread is in a call on it";
     return pool->error;
 }

@@ -15,9 +15,18 @@
  * its workers (as CPython pickles them); a thread pool hands the workers
  * pointers into the caller's arrays.
  *
- * A pool is driven by one thread at a time: calls on the same pool from
- * several threads at once are not supported. Distinct pools are independent,
- * also when driven from different threads.
+ * A pool is driven by one thread at a time. Distinct pools are independent,
+ * also when driven from different threads. Misuse fails cleanly:
+ *  - a NULL pool: every call returns EINVAL (pool_workers: -1 with errno
+ *    EINVAL; pool_error: "no pool (NULL)"; pool_free: does nothing);
+ *  - a call while another thread is inside a call on the same pool (a
+ *    second pool_map, or pool_close, pool_terminate or pool_join during a
+ *    map; a task of a thread pool calling on its own pool): EBUSY at once,
+ *    and the call in progress goes on undisturbed. pool_free then frees
+ *    nothing and sets errno to EBUSY: free the pool after the map returns.
+ *    pool_error, during another thread's call, says the pool is busy;
+ *  - a copy made by fork: EPERM, see below.
+ * A call after pool_free is a use of freed memory: nothing can catch that.
  *
  * A pool belongs to the process that opened it. A copy made by fork (in a
  * child of the caller, or in a task of a process pool) shares the owner's

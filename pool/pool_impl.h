@@ -8,6 +8,7 @@
 #ifndef POOL_IMPL_H
 #define POOL_IMPL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -64,6 +65,7 @@ struct pool {
     enum pool_kind kind;
     int workers;
     pid_t owner;             /* the process that opened it: only it may use it */
+    atomic_bool busy;        /* a thread is inside a call on it */
     enum pool_state state;
     bool joined;
     const struct pool_ops *ops;

@@ -116,3 +116,13 @@ error: item 7 failed: Numerical argument out of domain (2 items failed in all, 5
     pt copies processes
     pt copies threads
 }
+
+@test "pool: a NULL pool gets EINVAL from every call" {
+    pt null processes
+    pt null threads
+}
+
+@test "pool: calls from another thread during a map get EBUSY at once" {
+    pt busy processes
+    pt busy threads
+}

@@ -1102,6 +1102,115 @@ static void case_copies(void)
     printf("a copy of a pool, in a child and in a task: every call refused\n");
 }
 
+/* ---- misuse from threads ------------------------------------------------- */
+
+static void case_null(void)
+{
+    long arg = 1;
+    struct out res;
+
+    CHECK(pool_map(NULL, square, &arg, sizeof arg, &res, sizeof res, 1, 0)
+          == EINVAL, "pool_map(NULL)");
+    CHECK(pool_close(NULL) == EINVAL, "pool_close(NULL)");
+    CHECK(pool_terminate(NULL) == EINVAL, "pool_terminate(NULL)");
+    CHECK(pool_join(NULL) == EINVAL, "pool_join(NULL)");
+    errno = 0;
+    CHECK(pool_workers(NULL) == -1 && errno == EINVAL, "pool_workers(NULL)");
+    CHECK(pool_error(NULL) && strcmp(pool_error(NULL), "no pool (NULL)") == 0,
+          "pool_error(NULL)");
+    pool_free(NULL);
+    printf("NULL pool: EINVAL from every call, \"%s\"\n", pool_error(NULL));
+}
+
+/* Shared across fork: the held task has started; it may finish. */
+static atomic_int *held;
+
+static int hold(const void *arg, void *result)
+{
+    if (*(const long *)arg == 0) {
+        atomic_store(&held[0], 1);
+        for (int i = 0; i < 10000 && !atomic_load(&held[1]); i++)
+            nap_ms(1);
+    }
+    return square(arg, result);
+}
+
+/* A task of a thread pool calling on its own pool: EBUSY (processes: the
+ * task runs in a copy, EPERM). The argument is the pool's address, valid in
+ * a forked worker's copy too. */
+static int reenter(const void *arg, void *result)
+{
+    struct pool *self = *(struct pool *const *)arg;
+    long one = 1;
+    struct out o;
+
+    *(long *)result = pool_map(self, square, &one, sizeof one, &o, sizeof o,
+                               1, 0);
+    return 0;
+}
+
+struct mapper {
+    struct pool *pool;
+    int err;
+};
+
+static void *map_held(void *arg)
+{
+    struct mapper *m = arg;
+    long args[4] = { 0, 1, 2, 3 };
+    struct out res[4];
+
+    m->err = pool_map(m->pool, hold, args, sizeof *args, res, sizeof *res, 4, 1);
+    return NULL;
+}
+
+/* While one thread maps, every call from another thread gets EBUSY at once
+ * and the map completes; pool_free then does nothing but set errno. */
+static void case_busy(void)
+{
+    struct mapper m = { NULL, -1 };
+    pthread_t t;
+
+    held = mmap(NULL, 2 * sizeof *held, PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(held != MAP_FAILED, "mmap: %s", strerror(errno));
+    atomic_store(&held[0], 0);
+    atomic_store(&held[1], 0);
+    m.pool = open_or_fail(2);
+    CHECK(pthread_create(&t, NULL, map_held, &m) == 0, "pthread_create");
+    for (int i = 0; i < 10000 && !atomic_load(&held[0]); i++)
+        nap_ms(1);
+    CHECK(atomic_load(&held[0]), "the held task never started");
+
+    double t0 = now();
+    long arg = 1;
+    struct out res;
+    int err = pool_map(m.pool, square, &arg, sizeof arg, &res, sizeof res, 1, 0);
+    CHECK(err == EBUSY, "second map: %d (%s)", err, strerror(err));
+    CHECK(strstr(pool_error(m.pool), "busy"), "words: %s", pool_error(m.pool));
+    CHECK(pool_close(m.pool) == EBUSY, "close");
+    CHECK(pool_terminate(m.pool) == EBUSY, "terminate");
+    CHECK(pool_join(m.pool) == EBUSY, "join");
+    errno = 0;
+    pool_free(m.pool);
+    CHECK(errno == EBUSY, "pool_free: errno %d", errno);
+    CHECK(now() - t0 < 1.0, "refusals took %.2f s", now() - t0);
+    atomic_store(&held[1], 1);
+    pthread_join(t, NULL);
+    CHECK(m.err == 0, "the held map: %d, %s", m.err, pool_error(m.pool));
+
+    /* A task calling on its own pool. */
+    long self_err = -1;
+    CHECK(pool_map(m.pool, reenter, &m.pool, sizeof m.pool, &self_err,
+                   sizeof self_err, 1, 0) == 0, "map: %s", pool_error(m.pool));
+    CHECK(self_err == (kind == POOL_THREADS ? EBUSY : EPERM),
+          "a task mapping on its own pool got %ld", self_err);
+    pool_free(m.pool);
+    munmap(held, 2 * sizeof *held);
+    CHECK(no_children(), "children left");
+    printf("calls from a second thread during a map: EBUSY at once\n");
+}
+
 struct test {
     const char *name;
     void (*fn)(void);
@@ -1135,6 +1244,8 @@ static const struct test tests[] = {
     { "flush", case_flush, false, false },
     { "orphan", case_orphan, true, true }, /* it sleeps a minute */
     { "copies", case_copies, false, false },
+    { "null", case_null, false, false },
+    { "busy", case_busy, false, false },
 };
 
 static void set_kind(const char *name)
