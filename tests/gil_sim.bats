@@ -189,8 +189,9 @@ longer_interval_fewer_switches() {
     row=$(grep '^gil ' <<<"$output")
     # Four hold/wait pairs, each thread held the lock for a while.
     [ "$(grep -o '[0-9]*/[0-9]*' <<<"$row" | wc -l)" -eq 4 ]
+    echo "row: $row"
     for hold in $(grep -o '[0-9]*/' <<<"$row" | tr -d /); do
-        [ "$hold" -ge 20 ]
+        [ "$hold" -ge 20 ] || { echo "want: each hold >= 20 ms"; false; }
     done
 }
 
@@ -270,7 +271,9 @@ longer_interval_fewer_switches() {
         false
     fi
     run -1 wait "$pid"
-    [ "$(cat "$BATS_TEST_TMPDIR/err")" = "gil_sim: the process running thread 0 was killed by signal 9" ]
+    want="gil_sim: the process running thread 0 was killed by signal 9 (Killed)"
+    got=$(cat "$BATS_TEST_TMPDIR/err")
+    [ "$got" = "$want" ] || { echo "want: $want"; echo "got:  $got"; false; }
     for k in "${kids[@]}"; do
         run ! kill -0 "$k"
     done
