@@ -449,6 +449,7 @@ static void run_workload(enum workload wl, struct run *runs, int *nruns)
     }
     if (cfg->tsv)
         return;
+    print_table_notes(wl);
     print_summary(wl, table);
     if (cfg->timeline) {
         for (int i = first; i < *nruns; i++)

@@ -128,6 +128,7 @@ void parse_args(int argc, char *argv[], struct config *c);
 void print_intro(void);
 void print_table_head(enum workload wl);
 void print_row(const struct run *run);
+void print_table_notes(enum workload wl);
 void print_tsv_head(void);
 void print_tsv_row(const struct run *run);
 void print_summary(enum workload wl, struct run *runs[NMODES]);

@@ -17,26 +17,27 @@
 #include "gil_sim.h"
 
 static const char usage[] =
-    "usage: gil_sim [options]\n"
-    "Simulates CPython's global interpreter lock (the policy of\n"
-    "Python/ceval_gil.c, not the interpreter) and runs the same work as\n"
-    "serial code, threads with the GIL, processes (one GIL each) and\n"
-    "threads with no GIL (free-threaded build).\n"
-    "\n"
-    "  --workload W    cpu, io, mixed or all (default: cpu, then io)\n"
-    "  --mode M        serial, gil, procs, nogil or all (default: all)\n"
-    "  --threads N     Python threads (default 2; mixed adds an I/O one)\n"
-    "  --work MS       CPU work per thread, milliseconds (default 250)\n"
-    "  --interval US   switch interval, microseconds (default 5000,\n"
-    "                  as sys.setswitchinterval(0.005))\n"
-    "  --io-ops N      blocking calls per I/O thread (io 10, mixed 20)\n"
-    "  --io-ms MS      each blocking call, ms (io 20, mixed 1)\n"
-    "  --no-force-switching\n"
-    "                  a thread asked to drop the GIL may retake it at once\n"
-    "  --timeline      after each table, a chart: who holds, waits, does I/O\n"
-    "  --svg FILE      the same timelines as an SVG picture\n"
-    "  --tsv           tab-separated rows under a header line, for scripts\n"
-    "  -h, --help      this text\n";
+    "usage: gil_sim [-l W] [-m M] [-t N] [-c MS] [-i US] [--timeline]\n"
+    "               [--svg FILE] [--tsv] [--io-ops N] [--io-ms MS]\n"
+    "               [--no-force-switching]\n"
+    "  Simulate CPython's global interpreter lock (GIL) and run the same\n"
+    "  work four ways: serial, threads sharing one GIL, processes (a GIL\n"
+    "  each), threads with no GIL (the free-threaded build).\n"
+    "  -l, --workload W  cpu, io, mixed or all (default: cpu, then io)\n"
+    "  -m, --mode M      serial, gil, procs, nogil or all (default: all)\n"
+    "  -t, --threads N   Python threads (default 2; mixed adds an I/O one)\n"
+    "  -w, --workers N   the same as --threads, as in the other programs\n"
+    "  -c, --work MS     computation per thread, milliseconds (default 250)\n"
+    "  -i, --interval US switch interval, microseconds (default 5000,\n"
+    "                    as sys.setswitchinterval(0.005))\n"
+    "      --io-ops N    blocking calls per I/O thread (io 10, mixed 20)\n"
+    "      --io-ms MS    each blocking call, ms (io 20, mixed 1)\n"
+    "      --no-force-switching\n"
+    "                    a thread asked to drop the GIL may retake it at once\n"
+    "      --timeline    after each table, a chart: who holds, waits, does I/O\n"
+    "      --svg FILE    the same timelines as an SVG picture\n"
+    "      --tsv         tab-separated rows under a header line, for scripts\n"
+    "  -h, --help        this text\n";
 
 #define DEFAULT_THREADS 2
 #define DEFAULT_WORK_MS 250
@@ -53,20 +54,20 @@ static unsigned parse_names(const char *opt, const char *text,
     usage_error("%s: expected %s, got '%s'", opt, list, text);
 }
 
-enum {
-    OPT_WORKLOAD = 256, OPT_MODE, OPT_THREADS, OPT_WORK, OPT_INTERVAL,
-    OPT_IO_OPS, OPT_IO_MS, OPT_NO_FORCE, OPT_TIMELINE, OPT_SVG, OPT_TSV
-};
+/* Flags with no short form. */
+enum { OPT_IO_OPS = 256, OPT_IO_MS, OPT_NO_FORCE, OPT_TIMELINE, OPT_SVG,
+       OPT_TSV };
 
 /* Fill c from the command line (see gil_sim.h). */
 void parse_args(int argc, char *argv[], struct config *c)
 {
     static const struct option longopts[] = {
-        { "workload", required_argument, NULL, OPT_WORKLOAD },
-        { "mode", required_argument, NULL, OPT_MODE },
-        { "threads", required_argument, NULL, OPT_THREADS },
-        { "work", required_argument, NULL, OPT_WORK },
-        { "interval", required_argument, NULL, OPT_INTERVAL },
+        { "workload", required_argument, NULL, 'l' },
+        { "mode", required_argument, NULL, 'm' },
+        { "threads", required_argument, NULL, 't' },
+        { "workers", required_argument, NULL, 'w' },
+        { "work", required_argument, NULL, 'c' },
+        { "interval", required_argument, NULL, 'i' },
         { "io-ops", required_argument, NULL, OPT_IO_OPS },
         { "io-ms", required_argument, NULL, OPT_IO_MS },
         { "no-force-switching", no_argument, NULL, OPT_NO_FORCE },
@@ -87,26 +88,27 @@ void parse_args(int argc, char *argv[], struct config *c)
     c->modes = (1u << NMODES) - 1;
 
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":hl:m:t:w:c:i:", longopts, NULL)) != -1) {
         switch (ch) {
         case 'h':
             print_usage(stdout);
             exit(0);
-        case OPT_WORKLOAD:
+        case 'l':
             c->workloads = parse_names("--workload", optarg, workload_names,
                                        NWORKLOADS, "cpu, io, mixed or all");
             break;
-        case OPT_MODE:
+        case 'm':
             c->modes = parse_names("--mode", optarg, mode_names, NMODES,
                                    "serial, gil, procs, nogil or all");
             break;
-        case OPT_THREADS:
+        case 't':
+        case 'w':
             c->threads = (int)parse_long("--threads", optarg, 1, THREADS_MAX);
             break;
-        case OPT_WORK:
+        case 'c':
             c->work_ms = parse_long("--work", optarg, 1, 60000);
             break;
-        case OPT_INTERVAL:
+        case 'i':
             c->interval = (unsigned long)parse_long("--interval", optarg, 1,
                                                     10000000);
             break;
