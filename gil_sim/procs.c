@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -232,6 +233,7 @@ void run_procs(struct run *run)
 {
     struct child *kids = calloc((size_t)run->nrows, sizeof *kids);
     int bad, bad_status = 0;
+    pid_t parent = getpid();
 
     if (!kids)
         die("calloc");
@@ -253,6 +255,11 @@ void run_procs(struct run *run)
             abandon(kids, i, "fork", err, run->nrows);
         }
         if (kids[i].pid == 0) {
+            /* Die with the parent, even in the middle of the work: nothing
+             * gil_sim starts may outlive it. (If it is gone already, the
+             * signal was missed: leave now.) */
+            if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                _exit(1);
             /* Other children's read ends too: the parent alone holds them. */
             for (int j = 0; j < i; j++)
                 close(kids[j].fd);
