@@ -115,7 +115,10 @@ int pool_map(struct pool *pool, pool_fn *fn,
              void *results, size_t result_size,
              size_t n, size_t chunksize);
 
-/* No more maps: workers leave once idle (they are, between maps).
+/* No more maps: workers leave once idle (they are, between maps). Each
+ * process worker is told to by a stop message, as CPython sends each worker
+ * a sentinel, so a child the caller forked, which holds copies of the
+ * channels, does not hold up pool_join.
  * Returns 0; closing a pool that is not running does nothing, as in CPython. */
 int pool_close(struct pool *pool);
 

@@ -49,7 +49,9 @@
 #include "pool_impl.h"
 
 /* What the parent sends: a header, then count * arg_size bytes. The function
- * pointer is valid in the worker because fork copied the address space. */
+ * pointer is valid in the worker because fork copied the address space.
+ * A header with fn NULL is the stop message (CPython's sentinel, None): the
+ * worker leaves. */
 struct task_msg {
     pool_fn *fn;
     size_t first, count, arg_size, result_size;
@@ -189,20 +191,29 @@ static void grow(char **buf, size_t *cap, size_t len)
     *cap = len;
 }
 
-/* The worker's whole life: read a task, run it, send the reply; leave at
- * end of file, which is the parent closing the channel, or dying. */
+/* Leave: the pool said so, or it is gone. */
+static _Noreturn void worker_exit(int status)
+{
+    free(wb.args);
+    free(wb.res);
+    _exit(status);
+}
+
+/* The worker's whole life: read a task, run it, send the reply. Leave on
+ * the stop message that pool_close sends, or at end of file (the parent
+ * died, or closed the channel without a word). Not only at end of file: a
+ * child the caller forked holds copies of the parent's channel ends, and
+ * end of file then comes only when that child exits too. */
 static void worker_main(int fd)
 {
     struct task_msg t;
 
     for (;;) {
         int err = recv_all(fd, &t, sizeof t);
-        if (err) {
-            /* End of file: the pool was closed, or the parent died. */
-            free(wb.args);
-            free(wb.res);
-            _exit(err == EPIPE ? 0 : 1);
-        }
+        if (err)
+            worker_exit(err == EPIPE ? 0 : 1);
+        if (!t.fn)
+            worker_exit(0);
         grow(&wb.args, &wb.args_cap, t.count * t.arg_size);
         grow(&wb.res, &wb.res_cap, t.count * t.result_size);
         if (recv_all(fd, wb.args, t.count * t.arg_size))
@@ -465,10 +476,14 @@ out:
     return err;
 }
 
+/* Close: each worker gets the stop message, as CPython's workers get a
+ * None each, and then end of file. Terminate: SIGTERM. */
 static void pp_stop(struct pool *pool, bool terminate)
 {
     struct process_pool *pp = pool->impl;
+    struct task_msg stop;
 
+    memset(&stop, 0, sizeof stop);
     pthread_mutex_lock(&all_lock);
     for (int k = 0; k < pp->n; k++) {
         if (terminate && pp->w[k].pid) {
@@ -476,7 +491,10 @@ static void pp_stop(struct pool *pool, bool terminate)
             kill(pp->w[k].pid, SIGCONT); /* a stopped worker gets it too */
         }
         if (pp->w[k].fd >= 0) {
-            close(pp->w[k].fd); /* end of file: an idle worker leaves */
+            struct iovec iov = { &stop, sizeof stop };
+            if (!terminate)
+                send_all(pp->w[k].fd, &iov, 1); /* a dead one: EPIPE, fine */
+            close(pp->w[k].fd);
             pp->w[k].fd = -1;
         }
     }

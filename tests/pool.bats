@@ -126,3 +126,8 @@ error: item 7 failed: Numerical argument out of domain (2 items failed in all, 5
     pt busy processes
     pt busy threads
 }
+
+@test "pool: a long-lived child of the caller does not hold up close + join" {
+    pt caller_child processes
+    pt caller_child threads
+}

@@ -1102,6 +1102,37 @@ static void case_copies(void)
     printf("a copy of a pool, in a child and in a task: every call refused\n");
 }
 
+/* A child the caller forks (without exec) while a pool is open holds
+ * copies of the channels: the workers must still leave on pool_close,
+ * told by the pool, not by an end of file that this child holds back. */
+static void case_caller_child(void)
+{
+    long args[4] = { 0, 1, 2, 3 };
+    struct out res[4];
+    struct pool *p = open_or_fail(2);
+
+    CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, 4, 1) == 0,
+          "map: %s", pool_error(p));
+    pid_t child = fork();
+    CHECK(child >= 0, "fork: %s", strerror(errno));
+    if (child == 0) {
+        alarm(20); /* never outlive the test by much */
+        nap_ms(10000);
+        _exit(0);
+    }
+    double t0 = now();
+    CHECK(pool_close(p) == 0, "close: %s", pool_error(p));
+    CHECK(pool_join(p) == 0, "join: %s", pool_error(p));
+    double took = now() - t0;
+    kill(child, SIGKILL);
+    CHECK(waitpid(child, NULL, 0) == child, "waitpid");
+    CHECK(took < 2.0, "close + join took %.2f s while a child of ours lived",
+          took);
+    pool_free(p);
+    CHECK(no_children(), "children left");
+    printf("close + join with a long-lived child of the caller: prompt\n");
+}
+
 /* ---- misuse from threads ------------------------------------------------- */
 
 static void case_null(void)
@@ -1245,6 +1276,7 @@ static const struct test tests[] = {
     { "orphan", case_orphan, true, true }, /* it sleeps a minute */
     { "copies", case_copies, false, false },
     { "null", case_null, false, false },
+    { "caller_child", case_caller_child, false, false },
     { "busy", case_busy, false, false },
 };
 
