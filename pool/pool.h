@@ -66,7 +66,9 @@ typedef int pool_fn(const void *arg, void *result);
 /* Start a pool of `workers` workers; workers < 1 means the number of CPUs
  * this process may run on (sched_getaffinity, as os.process_cpu_count()).
  * Process workers are forked here, once, and reused by every map; stdio is
- * flushed first so buffered output is not written twice.
+ * flushed first so buffered output is not written twice. Their channels
+ * are never on descriptors 0, 1 or 2 (a program started with one of them
+ * closed would write its own output into a worker), and are close-on-exec.
  * Returns NULL with errno set on failure (EINVAL, ENOMEM, EAGAIN from fork or
  * pthread_create, ...); workers already started are then stopped and reaped:
  * nothing is left behind.

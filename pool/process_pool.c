@@ -31,6 +31,7 @@
  * worker is killed hangs forever).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <poll.h>
 #include <signal.h>
@@ -235,17 +236,34 @@ static void worker_main(int fd)
 
 /* ---- the parent side ---------------------------------------------------- */
 
-/* Fork a worker into slot k. Returns 0 or an errno value. */
-static int spawn(struct process_pool *pp, int k)
+/* Move fd to 3 or above (close-on-exec), closing the original. A program
+ * started with stdin, stdout or stderr closed would otherwise get a channel
+ * there, and then write its own output into a worker. Returns the new
+ * descriptor, or -1 with errno set. */
+static int above_stdio(int fd)
 {
-    int sv[2], err;
-    pid_t pid, parent = getpid();
+    if (fd > STDERR_FILENO)
+        return fd;
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    int err = errno;
+    close(fd);
+    errno = err;
+    return moved;
+}
 
-    fflush(NULL);
-    pthread_mutex_lock(&all_lock);
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-        err = errno;
-        pthread_mutex_unlock(&all_lock);
+/* A new channel, both ends at 3 or above. Returns 0 or an errno value. */
+static int make_channel(int sv[2])
+{
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return errno;
+    sv[0] = above_stdio(sv[0]);
+    sv[1] = above_stdio(sv[1]);
+    if (sv[0] < 0 || sv[1] < 0) {
+        int err = errno;
+        if (sv[0] >= 0)
+            close(sv[0]);
+        if (sv[1] >= 0)
+            close(sv[1]);
         return err;
     }
     /* Room for a whole large chunk: with the default buffers (about 200
@@ -256,6 +274,21 @@ static int spawn(struct process_pool *pp, int k)
     for (int i = 0; i < 2; i++) {
         setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
         setsockopt(sv[i], SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    }
+    return 0;
+}
+
+/* Fork a worker into slot k. Returns 0 or an errno value. */
+static int spawn(struct process_pool *pp, int k)
+{
+    int sv[2], err;
+    pid_t pid, parent = getpid();
+
+    fflush(NULL);
+    pthread_mutex_lock(&all_lock);
+    if ((err = make_channel(sv))) {
+        pthread_mutex_unlock(&all_lock);
+        return err;
     }
     spawning = true;
     pid = fork();

@@ -131,3 +131,11 @@ error: item 7 failed: Numerical argument out of domain (2 items failed in all, 5
     pt caller_child processes
     pt caller_child threads
 }
+
+@test "pool: started with fds 0-2 closed, no channel lands on them" {
+    # Not through `run`, which would give the command a stdout of its own.
+    for kind in processes threads; do
+        t "$ROOT/tests/pool_test" low_fds "$kind" <&- >&-
+        t "$ROOT/tests/pool_test" low_fds "$kind" <&- >&- 2>&-
+    done
+}

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE /* strsignal, pthread types in wrappers */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -1133,6 +1134,47 @@ static void case_caller_child(void)
     printf("close + join with a long-lived child of the caller: prompt\n");
 }
 
+/* A program started with stdin, stdout and stderr closed: the pool must not
+ * take fds 0-2 for its channels, or the program's own output (once it opens
+ * something there) goes into a worker. Run as `pool_test low_fds KIND
+ * <&- >&- [2>&-]`; with stderr open, the failed check is named there. */
+static bool fd_closed(int fd)
+{
+    return fcntl(fd, F_GETFD) < 0 && errno == EBADF;
+}
+
+static void case_low_fds(void)
+{
+    enum { N = 20 };
+    long args[N];
+    struct out res[N];
+    int keep = fd_closed(2) ? -1 : fcntl(2, F_DUPFD_CLOEXEC, 10);
+
+    close(0);
+    close(1);
+    close(2);
+    struct pool *p = pool_open(kind, 3);
+    bool closed[3] = { fd_closed(0), fd_closed(1), fd_closed(2) };
+    /* Now as a careful program does: /dev/null where 0-2 are closed. */
+    for (int fd = 0; fd < 3; fd++)
+        if (fd_closed(fd))
+            open("/dev/null", fd ? O_WRONLY : O_RDONLY);
+    if (keep >= 0)
+        dup2(keep, 2);
+    CHECK(p != NULL, "pool_open: %s", strerror(errno));
+    for (int fd = 0; fd < 3; fd++)
+        CHECK(closed[fd], "the pool took fd %d", fd);
+    for (int i = 0; i < 1000; i++) /* the program's own output */
+        printf("output line %d\n", i);
+    fflush(stdout);
+    fill(args, N);
+    CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 1) == 0,
+          "map: %s", pool_error(p));
+    check_squares(res, N, N, N);
+    pool_free(p);
+    CHECK(no_children(), "children left");
+}
+
 /* ---- misuse from threads ------------------------------------------------- */
 
 static void case_null(void)
@@ -1276,6 +1318,7 @@ static const struct test tests[] = {
     { "orphan", case_orphan, true, true }, /* it sleeps a minute */
     { "copies", case_copies, false, false },
     { "null", case_null, false, false },
+    { "low_fds", case_low_fds, false, true }, /* it closes stdout */
     { "caller_child", case_caller_child, false, false },
     { "busy", case_busy, false, false },
 };
