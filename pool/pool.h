@@ -57,7 +57,11 @@ enum pool_kind { POOL_PROCESSES, POOL_THREADS };
  * `result` is NULL when the map's result_size is 0. In a process pool the
  * task runs in a forked child: what it writes outside `result` stays there,
  * and all result_size bytes travel back, padding included (a result struct
- * without padding keeps valgrind from seeing uninitialised bytes sent). */
+ * without padding keeps valgrind from seeing uninitialised bytes sent).
+ * What it prints is flushed after each chunk and when the worker leaves
+ * (CPython's workers flush when they leave); a worker that crashes or is
+ * killed in the middle of a chunk (a signal, or _exit or abort in a task)
+ * loses what that chunk's tasks printed and did not flush themselves. */
 typedef int pool_fn(const void *arg, void *result);
 
 /* More workers than this is refused with EINVAL. */

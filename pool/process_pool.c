@@ -192,9 +192,13 @@ static void grow(char **buf, size_t *cap, size_t len)
     *cap = len;
 }
 
-/* Leave: the pool said so, or it is gone. */
+/* Leave: the pool said so, or it is gone. What tasks printed is flushed,
+ * as CPython's workers flush stdout and stderr when they leave
+ * (Lib/multiprocessing/process.py, BaseProcess._bootstrap, 3.11); _exit
+ * would drop it. Every way out that is not a crash comes here. */
 static _Noreturn void worker_exit(int status)
 {
+    fflush(NULL);
     free(wb.args);
     free(wb.res);
     _exit(status);
@@ -218,7 +222,7 @@ static void worker_main(int fd)
         grow(&wb.args, &wb.args_cap, t.count * t.arg_size);
         grow(&wb.res, &wb.res_cap, t.count * t.result_size);
         if (recv_all(fd, wb.args, t.count * t.arg_size))
-            _exit(1);
+            worker_exit(1);
 
         struct reply_msg r;
         memset(&r, 0, sizeof r); /* no uninitialised padding on the wire */
@@ -226,11 +230,15 @@ static void worker_main(int fd)
         r.count = t.count;
         r.ran = run_items(t.fn, wb.args, t.arg_size, wb.res, t.result_size,
                           t.count, &r.err);
+        /* Also after each chunk, before its reply: by the time the map
+         * returns, what its tasks printed is out, and pool_terminate's
+         * SIGTERM finds nothing left in a buffer. */
+        fflush(NULL);
 
         struct iovec iov[2] = { { &r, sizeof r },
                                 { wb.res, t.count * t.result_size } };
         if (send_all(fd, iov, t.result_size ? 2 : 1))
-            _exit(0); /* the parent is gone: nobody wants the result */
+            worker_exit(0); /* the parent is gone: nobody wants the result */
     }
 }
 

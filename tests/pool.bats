@@ -139,3 +139,16 @@ error: item 7 failed: Numerical argument out of domain (2 items failed in all, 5
         t "$ROOT/tests/pool_test" low_fds "$kind" <&- >&- 2>&-
     done
 }
+
+@test "pool: what tasks print arrives, through a pipe and into a file" {
+    local want got
+    want=$(seq 0 39 | sed 's/^/task /')
+    for kind in processes threads; do
+        pt task_output "$kind"
+        got=$(sort -k2n <<<"$output")
+        [ "$got" = "$want" ] || { echo "want: $want"; echo "got:  $got"; false; }
+        t "$ROOT/tests/pool_test" task_output "$kind" > "$BATS_TEST_TMPDIR/out"
+        got=$(sort -k2n "$BATS_TEST_TMPDIR/out")
+        [ "$got" = "$want" ] || { echo "want: $want"; echo "got:  $got"; false; }
+    done
+}

@@ -1175,6 +1175,36 @@ static void case_low_fds(void)
     CHECK(no_children(), "children left");
 }
 
+/* Tasks print and do not flush, as a print() in a worker: the text must
+ * arrive when stdout is a pipe or a file, whether the pool ends with
+ * pool_free (SIGTERM) or with close and join. */
+static int print_task(const void *arg, void *result)
+{
+    printf("task %ld\n", *(const long *)arg);
+    return square(arg, result);
+}
+
+static void case_task_output(void)
+{
+    enum { N = 20 };
+    long args[N];
+    struct out res[N];
+    struct pool *p;
+
+    fill(args, N);
+    p = open_or_fail(3);
+    CHECK(pool_map(p, print_task, args, sizeof *args, res, sizeof *res, N, 1)
+          == 0, "map: %s", pool_error(p));
+    pool_free(p);
+    for (size_t i = 0; i < N; i++)
+        args[i] += N;
+    p = open_or_fail(3);
+    CHECK(pool_map(p, print_task, args, sizeof *args, res, sizeof *res, N, 1)
+          == 0, "map: %s", pool_error(p));
+    CHECK(pool_close(p) == 0 && pool_join(p) == 0, "close/join");
+    pool_free(p);
+}
+
 /* ---- misuse from threads ------------------------------------------------- */
 
 static void case_null(void)
@@ -1318,6 +1348,7 @@ static const struct test tests[] = {
     { "orphan", case_orphan, true, true }, /* it sleeps a minute */
     { "copies", case_copies, false, false },
     { "null", case_null, false, false },
+    { "task_output", case_task_output, false, true }, /* it prints 40 lines */
     { "low_fds", case_low_fds, false, true }, /* it closes stdout */
     { "caller_child", case_caller_child, false, false },
     { "busy", case_busy, false, false },
