@@ -100,8 +100,8 @@ struct pool *pool_open(enum pool_kind kind, int workers);
  *
  * Beyond CPython (which keeps no result once one failed): the items that
  * succeeded keep their results, and the words count the failures and the
- * items never run. An item that has no result (its task failed, or it
- * never ran) holds zeros, in both kinds of pool.
+ * items never run. An item that has no result (its task failed, it never
+ * ran, or it was lost with its worker) holds zeros, in both kinds of pool.
  * n == 0 returns 0 at once. results may be NULL when result_size is 0.
  *
  * Process pools: a worker that dies during a map (a crash, SIGKILL, _exit in

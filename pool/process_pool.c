@@ -420,6 +420,20 @@ static int receive(struct process_pool *pp, int k, struct pool_job *job)
     return 0;
 }
 
+/* Chunk c will not come back (its worker died, or none could take it):
+ * its items fail with err, and why says so. Their results get zeros, as a
+ * failed item's do, whatever part of a reply had arrived there. */
+static void lose_chunk(struct pool_job *job, size_t c, int err,
+                       const char *why)
+{
+    size_t first = job_chunk_first(job, c), count = job_chunk_count(job, c);
+
+    if (job->result_size)
+        memset(job->results + first * job->result_size, 0,
+               count * job->result_size);
+    job_fail(job, first, count, err, why);
+}
+
 /* Put a worker into every empty slot (after a death, or a failed fork).
  * A slot whose fork is refused stays empty until the next try. */
 static void refill(struct process_pool *pp)
@@ -500,14 +514,12 @@ static int pp_map(struct pool *pool, struct pool_job *job)
             char why[sizeof job->lost_why];
             size_t c = pp->w[k].chunk;
             reap(pp, k, why, sizeof why);
-            job_fail(job, job_chunk_first(job, c), job_chunk_count(job, c),
-                     EPIPE, why);
+            lose_chunk(job, c, EPIPE, why);
         }
     }
     /* Chunks that no worker could take: every fork was refused. */
     for (; next < job->nchunks; next++)
-        job_fail(job, job_chunk_first(job, next), job_chunk_count(job, next),
-                 EAGAIN, "no worker could be started (fork failed)");
+        lose_chunk(job, next, EAGAIN, "no worker could be started (fork failed)");
     /* Fill the slots of workers lost in this map now, so the pool is whole
      * for the next one (a refused fork is tried again then). */
     refill(pp);

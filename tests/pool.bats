@@ -152,3 +152,7 @@ error: item 7 failed: Numerical argument out of domain (2 items failed in all, 5
         [ "$got" = "$want" ] || { echo "want: $want"; echo "got:  $got"; false; }
     done
 }
+
+@test "pool: items lost with a dead worker hold zeros" {
+    pt lost_zeros processes
+}

@@ -573,7 +573,7 @@ static void check_death(pool_fn *fn, size_t dead_item, const char *how)
     int err;
 
     fill(args, N);
-    memset(res, 0, sizeof res);
+    scribble(res, sizeof res); /* the lost item must come back as zeros */
     t0 = now();
     err = pool_map(p, fn, args, sizeof *args, res, sizeof *res, N, 1);
     CHECK(now() - t0 < 1.0, "the map took %.2f s", now() - t0);
@@ -584,6 +584,8 @@ static void check_death(pool_fn *fn, size_t dead_item, const char *how)
     CHECK(strncmp(pool_error(p), want, strlen(want)) == 0, "error text: %s",
           pool_error(p));
     check_squares(res, N, dead_item, N);
+    CHECK(all_zero(&res[dead_item], sizeof res[dead_item]),
+          "the lost item %zu kept old bytes", dead_item);
     printf("%s: %s\n", how, pool_error(p));
     /* Healed: the same pool maps again, on as many workers as before. */
     CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0) == 0,
@@ -592,6 +594,46 @@ static void check_death(pool_fn *fn, size_t dead_item, const char *how)
     CHECK(pool_workers(p) == 2, "workers %d", pool_workers(p));
     pool_free(p);
     CHECK(no_children(), "children left");
+}
+
+static int aborting(const void *arg, void *result)
+{
+    if (*(const long *)arg == 6) {
+        signal(SIGABRT, SIG_DFL); /* a sanitizer's handler would report it */
+        abort();
+    }
+    return square(arg, result);
+}
+
+/* Items lost with a dead worker hold zeros, not what the caller had there:
+ * a whole chunk of 4, lost to SIGKILL, _exit and abort. */
+static void case_lost_zeros(void)
+{
+    enum { N = 16 };
+    static pool_fn *const killers[] = { suicidal, exiting, aborting };
+    static const size_t dead[] = { 5, 4, 6 };
+    long args[N];
+    struct out res[N];
+    struct pool *p = open_or_fail(2);
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    fill(args, N);
+    for (int i = 0; i < 3; i++) {
+        scribble(res, sizeof res);
+        CHECK(pool_map(p, killers[i], args, sizeof *args, res, sizeof *res, N,
+                       4) == EPIPE, "map %d: %s", i, pool_error(p));
+        size_t first = dead[i] - dead[i] % 4;
+        for (size_t j = 0; j < N; j++)
+            if (j >= first && j < first + 4)
+                CHECK(all_zero(&res[j], sizeof res[j]),
+                      "map %d: lost item %zu kept old bytes", i, j);
+            else
+                CHECK(res[j].value == (long)(j * j), "map %d: results[%zu]",
+                      i, j);
+    }
+    pool_free(p);
+    CHECK(no_children(), "children left");
+    printf("items lost with a worker (SIGKILL, _exit, abort) hold zeros\n");
 }
 
 static void case_kill(void)
@@ -1348,6 +1390,7 @@ static const struct test tests[] = {
     { "orphan", case_orphan, true, true }, /* it sleeps a minute */
     { "copies", case_copies, false, false },
     { "null", case_null, false, false },
+    { "lost_zeros", case_lost_zeros, true, false },
     { "task_output", case_task_output, false, true }, /* it prints 40 lines */
     { "low_fds", case_low_fds, false, true }, /* it closes stdout */
     { "caller_child", case_caller_child, false, false },
