@@ -108,7 +108,9 @@ struct pool *pool_open(enum pool_kind kind, int workers);
  * a task) loses the items it held: they fail with EPIPE, pool_error() names
  * them and how the worker died ("killed by signal 9"), the other items still
  * complete, a fresh worker takes the dead one's place and the pool stays
- * usable. The map never waits for a dead worker, with one exception: a task
+ * usable. The words give the first cause: a task that closes its worker's
+ * channel is reported as such ("had its channel closed (by a task?)"), not
+ * as the SIGKILL the pool then sends to a worker that runs on. The map never waits for a dead worker, with one exception: a task
  * that forks a child which does not exec and outlives the worker keeps the
  * worker's channel open, and the map learns of the death only when that
  * child exits too. (A stopped worker, SIGSTOP, stops the map, as in CPython.)

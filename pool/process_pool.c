@@ -40,14 +40,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "pool_impl.h"
+
+/* A worker that leaves on its own says why in its exit status, so that the
+ * parent can report the first cause. (A task that calls _exit with one of
+ * these is taken at its word.) */
+enum {
+    WORKER_LOST_CHANNEL = 121, /* a task closed or replaced the channel */
+};
 
 /* What the parent sends: a header, then count * arg_size bytes. The function
  * pointer is valid in the worker because fork copied the address space.
@@ -204,6 +213,24 @@ static _Noreturn void worker_exit(int status)
     _exit(status);
 }
 
+/* Leave after a failed read or write on the channel: at end of file or
+ * EPIPE the parent is gone or done with us; anything else (EBADF,
+ * ENOTSOCK) means a task closed the channel. */
+static _Noreturn void channel_failed(int err)
+{
+    worker_exit(err == EPIPE ? 0 : WORKER_LOST_CHANNEL);
+}
+
+/* Whether fd is still the channel a task may have closed, or closed and
+ * reopened as something else: the reply must not go into a task's file. */
+static bool same_channel(int fd, const struct stat *was)
+{
+    struct stat now;
+
+    return fstat(fd, &now) == 0 && now.st_dev == was->st_dev &&
+           now.st_ino == was->st_ino;
+}
+
 /* The worker's whole life: read a task, run it, send the reply. Leave on
  * the stop message that pool_close sends, or at end of file (the parent
  * died, or closed the channel without a word). Not only at end of file: a
@@ -212,17 +239,20 @@ static _Noreturn void worker_exit(int status)
 static void worker_main(int fd)
 {
     struct task_msg t;
+    struct stat channel;
 
+    if (fstat(fd, &channel) < 0)
+        worker_exit(WORKER_LOST_CHANNEL);
     for (;;) {
         int err = recv_all(fd, &t, sizeof t);
         if (err)
-            worker_exit(err == EPIPE ? 0 : 1);
+            channel_failed(err);
         if (!t.fn)
             worker_exit(0);
         grow(&wb.args, &wb.args_cap, t.count * t.arg_size);
         grow(&wb.res, &wb.res_cap, t.count * t.result_size);
-        if (recv_all(fd, wb.args, t.count * t.arg_size))
-            worker_exit(1);
+        if ((err = recv_all(fd, wb.args, t.count * t.arg_size)))
+            channel_failed(err);
 
         struct reply_msg r;
         memset(&r, 0, sizeof r); /* no uninitialised padding on the wire */
@@ -234,11 +264,13 @@ static void worker_main(int fd)
          * returns, what its tasks printed is out, and pool_terminate's
          * SIGTERM finds nothing left in a buffer. */
         fflush(NULL);
+        if (!same_channel(fd, &channel))
+            worker_exit(WORKER_LOST_CHANNEL);
 
         struct iovec iov[2] = { { &r, sizeof r },
                                 { wb.res, t.count * t.result_size } };
-        if (send_all(fd, iov, t.result_size ? 2 : 1))
-            worker_exit(0); /* the parent is gone: nobody wants the result */
+        if ((err = send_all(fd, iov, t.result_size ? 2 : 1)))
+            channel_failed(err);
     }
 }
 
@@ -336,20 +368,54 @@ static int spawn(struct process_pool *pp, int k)
     return pid > 0 ? 0 : err;
 }
 
-/* Reap the worker in slot k, whose channel broke, and say how it died.
- * SIGKILL first: a worker whose channel broke is of no more use, and a task
- * may have closed the channel and still be running. One that has already
- * exited keeps its own status. */
+/* Wait up to about 200 ms for pid to end. Returns what waitpid returned:
+ * pid with *status, -1 with errno (ECHILD: reaped by the caller, see
+ * pool.h), or 0 when it still runs. */
+static pid_t wait_briefly(pid_t pid, int *status)
+{
+    struct timespec ms = { 0, 1000000L };
+    pid_t got = 0;
+
+    for (int i = 0; i < 200 && got == 0; i++) {
+        got = waitpid(pid, status, WNOHANG);
+        if (got == 0)
+            nanosleep(&ms, NULL);
+        else if (got < 0 && errno == EINTR)
+            got = 0;
+    }
+    return got;
+}
+
+/* How the worker with this wait status left, in words. */
+static void describe_exit(int status, char *how, size_t len)
+{
+    if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_LOST_CHANNEL)
+        snprintf(how, len, "had its channel closed (by a task?) and left");
+    else
+        pool_describe_status(status, how, len);
+}
+
+/* Reap the worker in slot k and, if why is not NULL, say how it died: its
+ * channel broke in the middle of a map. The first cause is what counts: a
+ * worker that died has ended, or is ending, when its end of file arrives;
+ * one still running after a grace period had its channel closed by a task,
+ * and only then does the pool kill it. Without why (the worker is known to
+ * be of no more use) it is killed at once. */
 static void reap(struct process_pool *pp, int k, char *why, size_t len)
 {
     struct worker *w = &pp->w[k];
     int status = 0;
-    pid_t pid = w->pid;
+    pid_t pid = w->pid, got = 0;
+    bool killed = false;
 
-    kill(pid, SIGKILL);
-    pid_t got;
-    while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-        ;
+    if (why)
+        got = wait_briefly(pid, &status);
+    if (got == 0) {
+        kill(pid, SIGKILL);
+        killed = why != NULL;
+        while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+            ;
+    }
     int wait_err = got < 0 ? errno : 0;
     pthread_mutex_lock(&all_lock);
     close(w->fd);
@@ -358,12 +424,15 @@ static void reap(struct process_pool *pp, int k, char *why, size_t len)
     w->busy = false;
     pthread_mutex_unlock(&all_lock);
     if (why) {
-        char how[80];
-        if (wait_err) /* the caller reaped it, or ignores SIGCHLD: see pool.h */
+        char how[100];
+        if (killed)
+            snprintf(how, sizeof how, "had its channel closed (by a task?) "
+                     "while still running, and was killed by the pool");
+        else if (wait_err) /* the caller reaped it, or ignores SIGCHLD */
             snprintf(how, sizeof how, "died (how is unknown: waitpid: %s)",
                      strerror(wait_err));
         else
-            pool_describe_status(status, how, sizeof how);
+            describe_exit(status, how, sizeof how);
         snprintf(why, len, "worker %d (pid %ld) %s", k, (long)pid, how);
     }
 }

@@ -156,3 +156,11 @@ error: item 7 failed: Numerical argument out of domain (2 items failed in all, 5
 @test "pool: items lost with a dead worker hold zeros" {
     pt lost_zeros processes
 }
+
+@test "pool: a task that closes its worker's channel is reported as such" {
+    pt closed_channel processes
+    # Mostly "... and left"; a worker slow to exit (a loaded machine) is
+    # reported as still running: both name the first cause.
+    [[ "${lines[0]}" == "item 3 lost: worker "*" had its channel closed (by a task?) "* ]]
+    [[ "${lines[1]}" == "item 3 lost: worker "*" had its channel closed (by a task?) while still running, and was killed by the pool" ]]
+}

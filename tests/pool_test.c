@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -634,6 +635,59 @@ static void case_lost_zeros(void)
     pool_free(p);
     CHECK(no_children(), "children left");
     printf("items lost with a worker (SIGKILL, _exit, abort) hold zeros\n");
+}
+
+/* Item 3 closes every socket its process holds, its worker's channel
+ * among them, as a task that tidies up descriptors might; then returns at
+ * once, or runs on a while. */
+static void close_sockets(void)
+{
+    for (int fd = 3; fd < 1024; fd++) {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+            close(fd);
+    }
+}
+
+static int close_channel(const void *arg, void *result)
+{
+    if (*(const long *)arg == 3)
+        close_sockets();
+    return square(arg, result);
+}
+
+static int close_channel_run_on(const void *arg, void *result)
+{
+    if (*(const long *)arg == 3) {
+        close_sockets();
+        nap_ms(1000);
+    }
+    return square(arg, result);
+}
+
+/* A task that closes its worker's channel: the words say so (the first
+ * cause), not "killed by signal 9", a signal the pool itself sent. */
+static void case_closed_channel(void)
+{
+    enum { N = 8 };
+    long args[N];
+    struct out res[N];
+    struct pool *p = open_or_fail(2);
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    fill(args, N);
+    for (int i = 0; i < 2; i++) {
+        int err = pool_map(p, i ? close_channel_run_on : close_channel, args,
+                           sizeof *args, res, sizeof *res, N, 1);
+        printf("%s\n", pool_error(p));
+        CHECK(err == EPIPE, "map returned %d: %s", err, pool_error(p));
+        CHECK(strncmp(pool_error(p), "item 3 lost: worker", 19) == 0 &&
+              strstr(pool_error(p), "had its channel closed") &&
+              !strstr(pool_error(p), "signal"), "words: %s", pool_error(p));
+        check_squares(res, N, 3, N);
+    }
+    pool_free(p);
+    CHECK(no_children(), "children left");
 }
 
 static void case_kill(void)
@@ -1390,6 +1444,7 @@ static const struct test tests[] = {
     { "orphan", case_orphan, true, true }, /* it sleeps a minute */
     { "copies", case_copies, false, false },
     { "null", case_null, false, false },
+    { "closed_channel", case_closed_channel, true, false },
     { "lost_zeros", case_lost_zeros, true, false },
     { "task_output", case_task_output, false, true }, /* it prints 40 lines */
     { "low_fds", case_low_fds, false, true }, /* it closes stdout */
