@@ -115,9 +115,19 @@ struct pool *pool_open(enum pool_kind kind, int workers);
  * worker's channel open, and the map learns of the death only when that
  * child exits too. (A stopped worker, SIGSTOP, stops the map, as in CPython.)
  *
+ * A worker that has no memory for a chunk's arguments or results leaves;
+ * its items fail with ENOMEM ("ran out of memory"). A worker forked during
+ * the map that dies before finishing a chunk (most likely of the same
+ * cause) is not replaced again until the map is over: the items no worker
+ * is left for fail with its cause ("no worker left: ..."), or with fork's
+ * error when forks are refused ("no worker could be started (fork
+ * failed: ...)"). So a death that comes at once never turns into a loop
+ * of forks; the pool is refilled after the map.
+ *
  * Fails with EINVAL and "Pool not running" after pool_close/pool_terminate,
- * and with EINVAL for bad arguments (NULL fn, NULL arrays with sizes > 0, a
- * size overflow). */
+ * and with EINVAL for bad arguments (NULL fn, NULL arrays with sizes > 0)
+ * and for sizes no array can have (n * arg_size or n * result_size over
+ * PTRDIFF_MAX: "sizes too large"). */
 int pool_map(struct pool *pool, pool_fn *fn,
              const void *args, size_t arg_size,
              void *results, size_t result_size,

@@ -56,6 +56,7 @@
  * these is taken at its word.) */
 enum {
     WORKER_LOST_CHANNEL = 121, /* a task closed or replaced the channel */
+    WORKER_NO_MEMORY = 122,    /* no room for a chunk's arguments or results */
 };
 
 /* What the parent sends: a header, then count * arg_size bytes. The function
@@ -81,12 +82,18 @@ struct worker {
     int fd;         /* the parent's end of the channel; -1 when closed */
     bool busy;
     size_t chunk;   /* the chunk in hand, when busy */
+    bool fresh;     /* forked during this map, no chunk done yet */
+    bool benched;   /* a fresh worker died here: no more forks this map */
 };
 
 struct process_pool {
     struct worker *w;
     int n;
     struct process_pool *next;   /* in all_pools */
+    /* Why the map ran out of workers, if it does: */
+    int fork_err;                /* the last fork refused in this map */
+    int death_err;               /* the last death that benched a slot */
+    char death[POOL_WHY_LEN];    /* ... in words */
 };
 
 /* Every process pool of this process, so that a new worker (of any pool)
@@ -129,22 +136,27 @@ static void register_atfork(void)
 
 /* ---- channel I/O: whole messages, EINTR retried ------------------------ */
 
-/* Send every byte of iov[0..cnt). Returns 0 or an errno value. */
-static int send_all(int fd, struct iovec *iov, int cnt)
+/* Send every byte of iov[0..cnt). Returns 0 or an errno value; *sent
+ * (unless NULL) tells whether any byte went out. */
+static int send_all(int fd, struct iovec *iov, int cnt, bool *sent)
 {
     struct msghdr msg;
 
+    if (sent)
+        *sent = false;
     while (cnt > 0) {
         memset(&msg, 0, sizeof msg);
         msg.msg_iov = iov;
         msg.msg_iovlen = (size_t)cnt;
-        ssize_t sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
-        if (sent < 0) {
+        ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        if (n < 0) {
             if (errno == EINTR)
                 continue;
             return errno;
         }
-        size_t left = (size_t)sent;
+        if (sent && n > 0)
+            *sent = true;
+        size_t left = (size_t)n;
         while (cnt > 0 && left >= iov->iov_len) {
             left -= iov->iov_len;
             iov++;
@@ -189,15 +201,20 @@ static struct {
     size_t args_cap, res_cap;
 } wb;
 
-/* Grow *buf to at least len bytes; _exit when memory runs out. */
+static _Noreturn void worker_exit(int status);
+
+/* Grow *buf to at least len bytes. Out of memory, the worker leaves with a
+ * status that says so: the parent reports it, and does not fork the same
+ * death again and again within one map. */
 static void grow(char **buf, size_t *cap, size_t len)
 {
     if (len <= *cap)
         return;
     free(*buf);
+    *cap = 0;
     *buf = malloc(len);
     if (!*buf)
-        _exit(3);
+        worker_exit(WORKER_NO_MEMORY);
     *cap = len;
 }
 
@@ -269,7 +286,7 @@ static void worker_main(int fd)
 
         struct iovec iov[2] = { { &r, sizeof r },
                                 { wb.res, t.count * t.result_size } };
-        if ((err = send_all(fd, iov, t.result_size ? 2 : 1)))
+        if ((err = send_all(fd, iov, t.result_size ? 2 : 1, NULL)))
             channel_failed(err);
     }
 }
@@ -391,6 +408,9 @@ static void describe_exit(int status, char *how, size_t len)
 {
     if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_LOST_CHANNEL)
         snprintf(how, len, "had its channel closed (by a task?) and left");
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_NO_MEMORY)
+        snprintf(how, len, "ran out of memory for a chunk's arguments or "
+                 "results");
     else
         pool_describe_status(status, how, len);
 }
@@ -400,8 +420,9 @@ static void describe_exit(int status, char *how, size_t len)
  * worker that died has ended, or is ending, when its end of file arrives;
  * one still running after a grace period had its channel closed by a task,
  * and only then does the pool kill it. Without why (the worker is known to
- * be of no more use) it is killed at once. */
-static void reap(struct process_pool *pp, int k, char *why, size_t len)
+ * be of no more use) it is killed at once. Returns the errno value for the
+ * items it held: ENOMEM when it ran out of memory, else EPIPE. */
+static int reap(struct process_pool *pp, int k, char *why, size_t len)
 {
     struct worker *w = &pp->w[k];
     int status = 0;
@@ -435,12 +456,16 @@ static void reap(struct process_pool *pp, int k, char *why, size_t len)
             describe_exit(status, how, sizeof how);
         snprintf(why, len, "worker %d (pid %ld) %s", k, (long)pid, how);
     }
+    bool no_memory = !killed && !wait_err && WIFEXITED(status) &&
+                     WEXITSTATUS(status) == WORKER_NO_MEMORY;
+    return no_memory ? ENOMEM : EPIPE;
 }
 
 /* Give chunk c to the worker in slot k (alive and idle). Returns 0 or the
- * errno of the send, in which case the worker is unusable. */
+ * errno of the send, in which case the worker is unusable; *started tells
+ * whether part of the chunk had gone out (so it was alive to take it). */
 static int give(struct process_pool *pp, int k, const struct pool_job *job,
-                size_t c)
+                size_t c, bool *started)
 {
     struct task_msg t;
     struct iovec iov[2];
@@ -456,7 +481,7 @@ static int give(struct process_pool *pp, int k, const struct pool_job *job,
     iov[1].iov_base = job->arg_size ? (char *)job->args + t.first * job->arg_size
                                     : NULL;
     iov[1].iov_len = t.count * job->arg_size;
-    int err = send_all(pp->w[k].fd, iov, job->arg_size ? 2 : 1);
+    int err = send_all(pp->w[k].fd, iov, job->arg_size ? 2 : 1, started);
     if (!err) {
         pp->w[k].busy = true;
         pp->w[k].chunk = c;
@@ -482,6 +507,7 @@ static int receive(struct process_pool *pp, int k, struct pool_job *job)
     if (err)
         return err;
     pp->w[k].busy = false;
+    pp->w[k].fresh = false;
     if (r.err) {
         job_fail(job, first + r.ran - 1, 1, r.err, NULL);
         job->nskipped += count - r.ran;
@@ -512,21 +538,80 @@ static void refill(struct process_pool *pp)
             spawn(pp, k);
 }
 
-/* Hand chunk c to the idle slot k, forking a worker into it if it is empty.
- * A worker that cannot take the chunk died while idle: it is reaped and
- * replaced, once. Returns false when the slot cannot take work now (its
- * fork was refused); the chunk then waits for another worker. */
+/* The worker in slot k died in the middle of a map, holding chunk c (or
+ * none, c == SIZE_MAX): reap it, say how, lose the chunk. A fresh worker
+ * that died before finishing anything would most likely die the same way
+ * again (out of memory for these items, say): its slot gets no new worker
+ * until the map is over. */
+static void worker_died(struct process_pool *pp, int k, struct pool_job *job,
+                        size_t c)
+{
+    char why[POOL_WHY_LEN];
+    bool fresh = pp->w[k].fresh;
+    int err = reap(pp, k, why, sizeof why);
+
+    if (c != SIZE_MAX)
+        lose_chunk(job, c, err, why);
+    if (fresh) {
+        pp->w[k].benched = true;
+        pp->death_err = err;
+        snprintf(pp->death, sizeof pp->death, "%s", why);
+    }
+}
+
+/* Hand chunk c to the idle slot k, forking a worker into it if it is empty
+ * (and not benched). A worker that cannot take the chunk had died while
+ * idle: it is reaped and replaced, once, and nothing is lost. One that dies
+ * while taking it loses it. Returns true when chunk c is dealt with (given,
+ * or lost), false when it waits for another worker. */
 static bool assign(struct process_pool *pp, int k, struct pool_job *job,
                    size_t c)
 {
-    for (int tries = 0; tries < 2; tries++) {
-        if (pp->w[k].pid == 0 && spawn(pp, k) != 0)
-            return false;
-        if (give(pp, k, job, c) == 0)
+    for (int tries = 0; tries < 2 && !pp->w[k].benched; tries++) {
+        if (pp->w[k].pid == 0) {
+            int err = spawn(pp, k);
+            if (err) {
+                pp->fork_err = err; /* tried again on the next pass */
+                return false;
+            }
+            pp->w[k].fresh = true;
+        }
+        bool started;
+        if (give(pp, k, job, c, &started) == 0)
             return true;
-        reap(pp, k, NULL, 0);
+        if (started) {
+            worker_died(pp, k, job, c);
+            return true;
+        }
+        if (pp->w[k].fresh)
+            worker_died(pp, k, job, SIZE_MAX); /* died before any work */
+        else
+            reap(pp, k, NULL, 0);
     }
     return false;
+}
+
+/* Chunks [next, nchunks) that no worker could take: forks were refused, or
+ * every slot is benched. */
+static void lose_rest(struct process_pool *pp, struct pool_job *job,
+                      size_t next)
+{
+    char why[POOL_WHY_LEN];
+    int err;
+
+    if (next >= job->nchunks)
+        return;
+    if (pp->fork_err) {
+        err = pp->fork_err;
+        snprintf(why, sizeof why, "no worker could be started (fork failed: "
+                 "%s)", strerror(err));
+    } else {
+        err = pp->death_err;
+        snprintf(why, sizeof why, "no worker left: %.*s",
+                 (int)(sizeof why - 20), pp->death);
+    }
+    for (; next < job->nchunks; next++)
+        lose_chunk(job, next, err, why);
 }
 
 static int pp_map(struct pool *pool, struct pool_job *job)
@@ -544,6 +629,9 @@ static int pp_map(struct pool *pool, struct pool_job *job)
         pool_set_error(pool, "pool_map: out of memory");
         goto out;
     }
+    pp->fork_err = pp->death_err = 0;
+    for (int k = 0; k < pp->n; k++)
+        pp->w[k].fresh = pp->w[k].benched = false;
 
     for (;;) {
         /* Every idle slot takes the next chunk; m counts the busy ones. */
@@ -560,7 +648,7 @@ static int pp_map(struct pool *pool, struct pool_job *job)
             }
         }
         if (m == 0)
-            break; /* all done, or no worker could be started */
+            break; /* all done, or no worker is left */
 
         if (poll(pfd, (nfds_t)m, -1) < 0) {
             if (errno == EINTR)
@@ -580,15 +668,10 @@ static int pp_map(struct pool *pool, struct pool_job *job)
                 continue;
             /* End of file, or a broken reply: the worker is lost, and with
              * it the chunk it held. Its slot is refilled on the next pass. */
-            char why[sizeof job->lost_why];
-            size_t c = pp->w[k].chunk;
-            reap(pp, k, why, sizeof why);
-            lose_chunk(job, c, EPIPE, why);
+            worker_died(pp, k, job, pp->w[k].chunk);
         }
     }
-    /* Chunks that no worker could take: every fork was refused. */
-    for (; next < job->nchunks; next++)
-        lose_chunk(job, next, EAGAIN, "no worker could be started (fork failed)");
+    lose_rest(pp, job, next);
     /* Fill the slots of workers lost in this map now, so the pool is whole
      * for the next one (a refused fork is tried again then). */
     refill(pp);
@@ -615,7 +698,7 @@ static void pp_stop(struct pool *pool, bool terminate)
         if (pp->w[k].fd >= 0) {
             struct iovec iov = { &stop, sizeof stop };
             if (!terminate)
-                send_all(pp->w[k].fd, &iov, 1); /* a dead one: EPIPE, fine */
+                send_all(pp->w[k].fd, &iov, 1, NULL); /* a dead one: EPIPE */
             close(pp->w[k].fd);
             pp->w[k].fd = -1;
         }

@@ -164,3 +164,14 @@ error: item 7 failed: Numerical argument out of domain (2 items failed in all, 5
     [[ "${lines[0]}" == "item 3 lost: worker "*" had its channel closed (by a task?) "* ]]
     [[ "${lines[1]}" == "item 3 lost: worker "*" had its channel closed (by a task?) while still running, and was killed by the pool" ]]
 }
+
+@test "pool: a worker out of memory is reported as such, and not forked again and again" {
+    pt no_memory processes
+    [[ "${lines[0]}" == "item "*" lost: worker "*" ran out of memory for a chunk's arguments or results (8 items failed in all)" ]] || {
+        echo "got: ${lines[0]}"; false; }
+}
+
+@test "pool: sizes no array can have get EINVAL" {
+    pt too_large processes
+    pt too_large threads
+}

@@ -7,9 +7,10 @@
  * Each case prints what it checked and exits 0, or names the failed check
  * and exits 1. tests/pool.bats runs them one by one under timeout.
  *
- * fork and pthread_create are linked through wrappers (-Wl,--wrap, see
- * tests/Makefile) so that a case can make the k-th call fail, as a full
- * process table or a thread limit would, and watch pool_open undo itself.
+ * fork, pthread_create and malloc are linked through wrappers (-Wl,--wrap,
+ * see tests/Makefile) so that a case can make the k-th call fail, as a full
+ * process table or a thread limit would, and watch pool_open undo itself;
+ * or refuse large blocks to the workers, as a memory limit would.
  */
 #define _GNU_SOURCE /* strsignal, pthread types in wrappers */
 #include <dirent.h>
@@ -55,6 +56,22 @@ pid_t __wrap_fork(void)
         return -1;
     }
     return __real_fork();
+}
+
+/* malloc of more than malloc_limit bytes fails, when it is not 0: set
+ * before pool_open, it holds in the workers, as a memory limit would. */
+static size_t malloc_limit;
+
+void *__real_malloc(size_t);
+void *__wrap_malloc(size_t);
+
+void *__wrap_malloc(size_t size)
+{
+    if (malloc_limit && size > malloc_limit) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __real_malloc(size);
 }
 
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a,
@@ -1301,6 +1318,71 @@ static void case_task_output(void)
     pool_free(p);
 }
 
+/* Items too large for a worker's memory: the words say so (not "fork
+ * failed"), and a replacement that dies the same way before doing any work
+ * is not forked again within the map. */
+static int first_byte(const void *arg, void *result)
+{
+    *(long *)result = *(const unsigned char *)arg;
+    return 0;
+}
+
+static void case_no_memory(void)
+{
+    enum { N = 8, SIZE = 1 << 20 };
+    unsigned char *args = malloc((size_t)N * SIZE);
+    long res[N];
+    struct pool *p;
+    int err;
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    CHECK(args != NULL, "malloc");
+    memset(args, 7, (size_t)N * SIZE);
+    malloc_limit = SIZE / 2; /* no worker can hold one item */
+    p = open_or_fail(2);
+    fork_calls = 0;
+    err = pool_map(p, first_byte, args, SIZE, res, sizeof *res, N, 1);
+    int forks = fork_calls;
+    printf("%s\n", pool_error(p));
+    CHECK(err == ENOMEM, "map returned %d (%s)", err, strerror(err));
+    CHECK(strstr(pool_error(p), "ran out of memory") &&
+          !strstr(pool_error(p), "fork"), "words: %s", pool_error(p));
+    CHECK(strstr(pool_error(p), "(8 items failed in all)"), "words: %s",
+          pool_error(p));
+    /* 2 replacements in the map, which die at once, and 2 after it. */
+    CHECK(forks <= 4, "%d forks", forks);
+    malloc_limit = 0;
+    pool_free(p);
+
+    /* A fresh pool with room: the same map succeeds. */
+    p = open_or_fail(2);
+    CHECK(pool_map(p, first_byte, args, SIZE, res, sizeof *res, N, 1) == 0,
+          "map: %s", pool_error(p));
+    for (size_t i = 0; i < N; i++)
+        CHECK(res[i] == 7, "results[%zu] = %ld", i, res[i]);
+    pool_free(p);
+    free(args);
+    CHECK(no_children(), "children left");
+    printf("forks in the map: %d\n", forks);
+}
+
+/* Sizes no array can have: EINVAL, as pool.h promises, for both kinds. */
+static void case_too_large(void)
+{
+    long arg = 1, res;
+    struct pool *p = open_or_fail(2);
+
+    CHECK(pool_map(p, square, &arg, SIZE_MAX, &res, sizeof res, 1, 0)
+          == EINVAL, "arg_size SIZE_MAX: %s", pool_error(p));
+    CHECK(strstr(pool_error(p), "sizes too large"), "%s", pool_error(p));
+    printf("%s\n", pool_error(p));
+    CHECK(pool_map(p, square, &arg, sizeof arg, &res, (size_t)PTRDIFF_MAX + 1,
+                   1, 0) == EINVAL, "result_size: %s", pool_error(p));
+    CHECK(pool_map(p, square, &arg, sizeof arg, &res, sizeof res,
+                   (size_t)PTRDIFF_MAX / 4, 0) == EINVAL, "n: %s", pool_error(p));
+    pool_free(p);
+}
+
 /* ---- misuse from threads ------------------------------------------------- */
 
 static void case_null(void)
@@ -1444,6 +1526,8 @@ static const struct test tests[] = {
     { "orphan", case_orphan, true, true }, /* it sleeps a minute */
     { "copies", case_copies, false, false },
     { "null", case_null, false, false },
+    { "no_memory", case_no_memory, true, false },
+    { "too_large", case_too_large, false, false },
     { "closed_channel", case_closed_channel, true, false },
     { "lost_zeros", case_lost_zeros, true, false },
     { "task_output", case_task_output, false, true }, /* it prints 40 lines */
