@@ -30,10 +30,11 @@
  * See also: thread_pool.c, docs/pool.md, python/cpython#66587 (a Pool whose
  * worker is killed hangs forever).
  */
+#define _POSIX_C_SOURCE 200809L /* F_DUPFD_CLOEXEC, MSG_NOSIGNAL, kill, ... */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>

@@ -175,3 +175,11 @@ error: item 7 failed: Numerical argument out of domain (2 items failed in all, 5
     pt too_large processes
     pt too_large threads
 }
+
+@test "pool: each file of the library builds on its own with plain cc -std=c11" {
+    local f
+    for f in "$ROOT"/pool/*.c; do
+        run -0 t "${CC:-cc}" -std=c11 -Wall -Wextra -pedantic -Werror -c \
+            -o "$BATS_TEST_TMPDIR/file.o" "$f"
+    done
+}
