@@ -2,7 +2,7 @@
  * of, against a plain loop, and against CPython's multiprocessing.
  *
  * Shows: the tutorial's advice ("creating threads and processes is time
- * consuming: reuse your pools, give them slow tasks") as numbers. Six
+ * consuming: reuse your pools, give them slow tasks") as numbers. Seven
  * groups of figures, in this order, each printed as soon as it is measured:
  *
  *   1. lifecycle  open + map 1000 squares + close + join + free, against
@@ -12,17 +12,21 @@
  *                 its own pool, beside CPython running the same (--python)
  *   3. trivial    x*x on n = 1e3, 1e5, 1e6 items, default chunksize and
  *                 chunksize 1, against a serial loop (per item)
- *   4. heavy      items of >= 1 ms of pure computation: the speed-up
- *   5. large      1 MiB argument + 1 MiB result per item: MB/s through a
+ *   4. latency    a map of 1000 x*x on a pool opened once, against OpenMP's
+ *                 parallel for (where the compiler has -fopenmp), and the
+ *                 CPU an idle pool burns
+ *   5. heavy      items of >= 1 ms of pure computation: the speed-up
+ *   6. large      1 MiB argument + 1 MiB result per item: MB/s through a
  *                 process pool, against a bare socketpair
- *   6. limits     the costs underneath: a wake-up, a page fault (fork is
+ *   7. limits     the costs underneath: a wake-up, a page fault (fork is
  *                 measured in the lifecycle group, while this process is
  *                 small: its cost grows with the memory in use)
  *
  * This file holds main and the order of the groups; groups.c what each
- * group times, harness.c how (medians of -r runs, taken in turn),
- * baselines.c the raw primitives and bare channels, python.c CPython's
- * figures. bench/README.md gives each file a line.
+ * group times, latency.c and openmp.c the small maps beside OpenMP,
+ * harness.c how (medians of -r runs, taken in turn), baselines.c the raw
+ * primitives and bare channels, usage.c CPU time, faults and switches,
+ * python.c CPython's figures. bench/README.md gives each file a line.
  *
  * Usage: bench [-w N] [-r N] [-u S] [--quick] [--python SCRIPT] [--only GROUP]
  *              [--counts]
@@ -63,10 +67,11 @@ static const char usage[] =
     "      --quick       small sizes, 3 runs: every row in a few seconds\n"
     "      --python SCRIPT  run SCRIPT (bench/tutorial.py) with python3 first\n"
     "                    and print the C/Python ratio beside its figures\n"
-    "      --only GROUP  one group: lifecycle, tutorial, trivial, heavy, large,\n"
-    "                    limits\n"
+    "      --only GROUP  one group: lifecycle, tutorial, trivial, latency, heavy,\n"
+    "                    large, limits\n"
     "      --counts      page faults and context switches per repeat, beside\n"
-    "                    the lifecycle rows (where a pool's time goes)\n"
+    "                    the lifecycle and latency rows (where a pool's time\n"
+    "                    goes)\n"
     "  -h, --help        this text\n";
 
 struct bench_cfg cfg;
@@ -81,6 +86,7 @@ static const struct {
     { "lifecycle", bench_lifecycle },
     { "tutorial", bench_tutorial },
     { "trivial", bench_trivial },
+    { "latency", bench_latency },
     { "heavy", bench_heavy },
     { "large", bench_large },
     { "limits", bench_limits },
@@ -99,8 +105,8 @@ static int parse_group(const char *name)
     for (int i = 0; i < NGROUPS; i++)
         if (strcmp(groups[i].name, name) == 0)
             return i;
-    usage_error("--only: no group '%s' (lifecycle, tutorial, trivial, heavy, "
-                "large, limits)", name);
+    usage_error("--only: no group '%s' (lifecycle, tutorial, trivial, latency, "
+                "heavy, large, limits)", name);
 }
 
 /* Fill cfg and the request from the command line; sizes follow --quick. */

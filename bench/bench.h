@@ -4,7 +4,10 @@
  * Reading order: bench.c (main, the groups in the order they run), then
  * groups.c (what each group times), harness.c (how a figure is measured),
  * baselines.c (the raw primitives and bare channels the pool is compared
- * with), python.c (CPython's figures).
+ * with), latency.c and openmp.c (a small map on an open pool against
+ * OpenMP's parallel for, and what an idle pool burns), usage.c (CPU time,
+ * faults and switches, the workers included), python.c (CPython's
+ * figures).
  */
 #ifndef BENCH_BENCH_H
 #define BENCH_BENCH_H
@@ -72,6 +75,20 @@ const char *counts_cols(const struct fig *f, int pad);
 /* "<= 1.50 ok" or ">= 1.80 MISSED", counted in targets_met / targets_all. */
 const char *verdict(double value, double target, bool at_most);
 extern int targets_met, targets_all;
+
+/* ---- what bench and its children use (usage.c) ---------------------------- */
+
+/* The children of bench still running (a process pool's workers): up to
+ * max pids into pids; returns how many. */
+int live_children(pid_t *pids, int max);
+
+/* CPU seconds used so far by this process (all its threads) and by the
+ * children in pids. */
+double cpu_seconds(const pid_t *pids, int n);
+
+/* Page faults and context switches so far: this process, its children
+ * reaped, and those still running. */
+void usage_now(double *faults, double *switches);
 
 /* ---- CPython's figures (python.c) ----------------------------------------- */
 
@@ -167,13 +184,34 @@ struct fresh_ctx {
 
 void op_fresh_pages(void *ctx);
 
+/* ---- OpenMP (openmp.c, built with -fopenmp where the compiler has it) ----- */
+
+/* The OpenMP runtime this bench was built with ("libgomp", "libomp"), or
+ * NULL without OpenMP, with the reason in *why ("the compiler has no
+ * -fopenmp"). */
+const char *omp_runtime(const char **why);
+
+/* One `parallel for` over n items on `threads` threads, schedule(dynamic,
+ * chunksize), calling fn on each item as the pool does. */
+struct omp_ctx {
+    pool_fn *fn;
+    const long *args;
+    long long *results;
+    long n;
+    int threads;
+    int chunksize;
+};
+
+void op_omp_map(void *ctx);
+
 /* ---- the groups, in the order they run ------------------------------------ */
 
 void bench_lifecycle(void);     /* 1. groups.c */
 void bench_tutorial(void);      /* 2. groups.c */
 void bench_trivial(void);       /* 3. groups.c */
-void bench_heavy(void);         /* 4. groups.c */
-void bench_large(void);         /* 5. groups.c */
-void bench_limits(void);        /* 6. groups.c */
+void bench_latency(void);       /* 4. latency.c */
+void bench_heavy(void);         /* 5. groups.c */
+void bench_large(void);         /* 6. groups.c */
+void bench_limits(void);        /* 7. groups.c */
 
 #endif

@@ -9,11 +9,9 @@
  *
  * See also: bench/bench.h, bench/tutorial.py (the same method in Python).
  */
-#define _POSIX_C_SOURCE 200809L /* getrusage: POSIX, not C11 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "bench.h"
 #include "clock.h"
@@ -42,20 +40,6 @@ double median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* Page faults and context switches so far, of this process (all its
- * threads) and of its children already reaped. */
-static void rusage_now(double *faults, double *switches)
-{
-    struct rusage self, kids;
-
-    getrusage(RUSAGE_SELF, &self);
-    getrusage(RUSAGE_CHILDREN, &kids);
-    *faults = (double)(self.ru_minflt + self.ru_majflt + kids.ru_minflt +
-                       kids.ru_majflt);
-    *switches = (double)(self.ru_nvcsw + self.ru_nivcsw + kids.ru_nvcsw +
-                         kids.ru_nivcsw);
 }
 
 /* Time f->reps repeats; seconds per repeat. */
@@ -100,9 +84,13 @@ void measure_runs(struct fig *figs, int k, int runs)
         for (int i = 0; i < k; i++) {
             double f0, s0, f1, s1;
 
-            rusage_now(&f0, &s0);
+            if (!cfg.counts) {
+                figs[i].t[r] = batch(&figs[i]);
+                continue;
+            }
+            usage_now(&f0, &s0);
             figs[i].t[r] = batch(&figs[i]);
-            rusage_now(&f1, &s1);
+            usage_now(&f1, &s1);
             figs[i].faults += f1 - f0;
             figs[i].switches += s1 - s0;
         }
