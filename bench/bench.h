@@ -48,6 +48,7 @@ struct fig {
     long reps;              /* repeats per run */
     double t[MAX_RUNS];     /* seconds per repeat, one entry per run */
     double median;
+    double lo, hi;          /* the fastest and the slowest run */
     double faults, switches;/* per repeat, over all runs (--counts) */
 };
 

@@ -98,6 +98,8 @@ void measure_runs(struct fig *figs, int k, int runs)
         double reps = (double)runs * (double)figs[i].reps;
 
         figs[i].median = median(figs[i].t, runs);
+        figs[i].lo = figs[i].t[0];          /* median() sorted them */
+        figs[i].hi = figs[i].t[runs - 1];
         figs[i].faults /= reps;
         figs[i].switches /= reps;
     }

@@ -104,7 +104,8 @@ static void map_row(const char *what, const struct fig *f, double omp,
         if (target > 0)
             snprintf(goal, sizeof goal, "%s", verdict(f->median / omp, target, true));
     }
-    printf("  %-32s %10s %9s", what, fmt_time(f->median), ratio);
+    printf("  %-20s %9s %9s %9s %9s", what, fmt_time(f->median), fmt_time(f->lo),
+           fmt_time(f->hi), ratio);
     if (cfg.counts)
         printf("  %-15s%s", goal, counts_cols(f, 0));
     else if (*goal)
@@ -116,9 +117,9 @@ static void map_row(const char *what, const struct fig *f, double omp,
 static void idle_row(const char *what, double percent, bool judge)
 {
     if (judge)
-        printf("  %-32s %8.2f %%  %s\n", what, percent, verdict(percent, 2, true));
+        printf("  %-20s %7.2f %%  %s\n", what, percent, verdict(percent, 2, true));
     else
-        printf("  %-32s %8.2f %%\n", what, percent);
+        printf("  %-20s %7.2f %%\n", what, percent);
 }
 
 /* The table: per map, then idle. */
@@ -131,19 +132,19 @@ static void latency_print(const struct latency *l, const struct fig *figs,
     printf("\nsmall maps: x*x over %d longs on a pool opened once, %d workers,\n"
            "  chunksize %zu, median of %d runs\n", LATENCY_N, cfg.workers,
            pool_default_chunksize(LATENCY_N, cfg.workers), runs);
-    printf("  %-32s %10s %9s  %s\n", "how", "per map", "vs OpenMP",
+    printf("  %-20s %9s %9s %9s %9s  %s\n", "per map", "median", "fastest",
+           "slowest", "vs OpenMP",
            cfg.counts ? "target            faults  switches (per map)" : "target");
     map_row("serial loop", &figs[SERIAL], -1, 0);
-    snprintf(what, sizeof what, "OpenMP parallel for (%s)",
-             l->omp_name ? l->omp_name : "-");
+    snprintf(what, sizeof what, "OpenMP (%s)", l->omp_name ? l->omp_name : "-");
     if (l->omp_name)
         map_row(what, &figs[OMP], omp, 0);
     else
         printf("  OpenMP: no row (%s)\n", l->omp_why);
     map_row("threads pool", &figs[THREADS], omp, 3);
     map_row("processes pool", &figs[PROCS], omp, 10);
-    printf("  idle: CPU used by bench and its children in the %.1f s after "
-           "a map\n", secs);
+    printf("  idle: %% of a CPU used by bench and its children in the %.1f s "
+           "after a map\n", secs);
     if (l->omp_name)
         idle_row(what, l->idle[OMP], false);
     idle_row("threads pool", l->idle[THREADS], true);
