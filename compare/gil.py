@@ -5,7 +5,9 @@ Our own Python programs for the GIL paragraph, one per workload, each
 printing tab-separated "name<TAB>value" lines:
 
     cpu     two jobs of pure-Python counting (0.25 s each): one thread
-            doing both (serial), two threads, two processes; wall seconds
+            doing both (serial), two threads, two processes; wall seconds.
+            Serial is timed first and last and the two averaged, so that
+            a machine growing busier or quieter weighs on both sides.
     io      two jobs of 10 x (0.2 ms of counting + a 20 ms sleep): serial,
             then two threads; wall seconds
     convoy  two counting threads (0.25 s each) and one I/O thread doing
@@ -51,6 +53,12 @@ def timed(fn, *args):
     return time.perf_counter() - start
 
 
+def in_serial(*jobs):
+    """Run each (fn, args) in turn, in this thread."""
+    for fn, args in jobs:
+        fn(*args)
+
+
 def in_threads(*jobs):
     """Run each (fn, args) in a thread of its own; wait for all."""
     threads = [threading.Thread(target=fn, args=args) for fn, args in jobs]
@@ -82,16 +90,17 @@ def io_job(calls, work, sleep_s, rates=None):
 
 
 def cpu(speed):
-    n = int(WORK_S * speed)
-    print(f"serial\t{timed(lambda: (count(n), count(n))):.4f}")
-    job = (count, (n,))
-    print(f"threads\t{timed(in_threads, job, job):.4f}")
-    print(f"procs\t{timed(in_processes, job, job):.4f}")
+    job = (count, (int(WORK_S * speed),))
+    first = timed(in_serial, job, job)
+    threads = timed(in_threads, job, job)
+    procs = timed(in_processes, job, job)
+    serial = (first + timed(in_serial, job, job)) / 2
+    print(f"serial\t{serial:.4f}\nthreads\t{threads:.4f}\nprocs\t{procs:.4f}")
 
 
 def io(speed):
     job = (io_job, (10, int(STEP_WORK_S * speed), 0.020))
-    print(f"serial\t{timed(lambda: (job[0](*job[1]), job[0](*job[1]))):.4f}")
+    print(f"serial\t{timed(in_serial, job, job):.4f}")
     print(f"threads\t{timed(in_threads, job, job):.4f}")
 
 
