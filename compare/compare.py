@@ -22,6 +22,7 @@ comparisons.
 """
 
 import argparse
+import itertools
 import os
 import re
 import statistics
@@ -45,8 +46,8 @@ C_BASIC_25 = ["basic/basic", "-n", "25"]
 C_SHARED = ["shared/shared"]
 C_REUSE = ["reuse/reuse"]
 C_RULES = ["reuse/reuse", "--rules"]
-C_FAILMAP = ["compare/failmap"]                          # + kind
-C_SLEEP = ["timing/timing", "-r", "1"]             # + -u UNIT -w W
+C_FAILMAP = ["compare/failmap"]                 # + processes|threads
+C_SLEEP = ["timing/timing", "-r", "1"]          # + -u UNIT -w W
 C_SQUARE = ["timing/timing", "-n", "1000", "-u", "0.001", "-r", "20",
             "-w", "2", "-d", "6"]
 GIL_SIM_CPU = ["gil_sim/gil_sim", "--tsv", "--workload", "cpu",
@@ -63,11 +64,11 @@ PY_BASIC_25 = PY + ["compare/basic.py", "-n", "25"]
 PY_SHARED = PY + ["compare/shared.py"]
 PY_REUSE = PY + ["compare/reuse.py"]
 PY_RULES = PY + ["compare/reuse.py", "--rules"]
-PY_FAILMAP = PY + ["compare/failmap.py"]                 # + kind
-PY_SLEEP = PY + ["compare/timing.py", "-r", "1"]   # + -u UNIT -w W
+PY_FAILMAP = PY + ["compare/failmap.py"]        # + processes|threads
+PY_SLEEP = PY + ["compare/timing.py", "-r", "1"]  # + -u UNIT -w W
 PY_SQUARE = PY + ["compare/timing.py", "-n", "1000", "-u", "0.001",
                   "-r", "20", "-w", "2", "-d", "6"]
-PY_GIL = PY + ["compare/gil.py"]                         # + workload
+PY_GIL = PY + ["compare/gil.py"]                # + cpu|io|convoy
 
 tally = {"agree": 0, "differ": 0}
 
@@ -139,8 +140,9 @@ def basic():
     if c == py:
         verdict(True, f"basic: identical output ({len(c.splitlines())} lines)")
         return
-    cl, pl = next((a, b) for a, b in zip(c.splitlines() + [""],
-                                         py.splitlines() + [""]) if a != b)
+    pairs = itertools.zip_longest(c.splitlines(True), py.splitlines(True),
+                                  fillvalue="(nothing)")
+    cl, pl = next((a, b) for a, b in pairs if a != b)
     verdict(False, f"basic: C {cl!r}, Python {pl!r}")
 
 
