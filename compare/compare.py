@@ -25,6 +25,7 @@ import argparse
 import itertools
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -43,6 +44,8 @@ QUICK = argparse.Namespace(unit=0.05, cpu_runs=1, io_runs=1, convoy_runs=1)
 # flags change, this is where to follow them.
 C_BASIC = ["basic/basic"]
 C_BASIC_25 = ["basic/basic", "-n", "25"]
+# timing/timing names its default pool size; run on one CPU.
+C_WORKERS = ["taskset", "-c", "0", "timing/timing", "-u", "0.001", "-r", "1"]
 C_SHARED = ["shared/shared"]
 C_REUSE = ["reuse/reuse"]
 C_RULES = ["reuse/reuse", "--rules"]
@@ -61,6 +64,7 @@ GIL_SIM_CONVOY = ["gil_sim/gil_sim", "--tsv", "--workload", "mixed",
 # The same for our Python programs.
 PY_BASIC = PY + ["compare/basic.py"]
 PY_BASIC_25 = PY + ["compare/basic.py", "-n", "25"]
+PY_WORKERS = ["taskset", "-c", "0"] + PY + ["compare/basic.py", "--workers"]
 PY_SHARED = PY + ["compare/shared.py"]
 PY_REUSE = PY + ["compare/reuse.py"]
 PY_RULES = PY + ["compare/reuse.py", "--rules"]
@@ -156,6 +160,25 @@ def basic_25():
     last = values[-1][-1] if ok else None
     verdict(ok and last == 620448401733239439360000,
             f"basic -n 25: Python 25 values, last {last}, exit 0; C exit 1")
+
+
+def default_workers():
+    """On one allowed CPU of several: C's default follows the CPUs it may
+    use (as os.process_cpu_count(), 3.13); Python's Pool() follows
+    os.cpu_count() before 3.13 and os.process_cpu_count() from 3.13
+    (Lib/multiprocessing/pool.py, Pool.__init__)."""
+    if not shutil.which("taskset"):
+        say("info", "default workers: no taskset here, not compared")
+        return
+    c, = find(r"^Predicted for a pool of (\d+) workers?:", run(C_WORKERS),
+              "pool size")
+    size, cpus, usable = ints(run(PY_WORKERS))
+    want = cpus if sys.version_info < (3, 13) else usable
+    rule = ("os.cpu_count()" if sys.version_info < (3, 13)
+            else "os.process_cpu_count()")
+    verdict(int(c) == usable == 1 and size == want,
+            f"default workers on 1 CPU of {cpus}: C {c}, "
+            f"Python {size} ({rule})")
 
 
 def shared():
@@ -316,7 +339,7 @@ def square():
 
 # (name, function, arguments...), in the order they run.
 COMPARISONS = (("basic", basic), ("basic -n 25", basic_25),
-               ("shared", shared), ("reuse", reuse), ("lifecycle", rules),
+               ("default workers", default_workers), ("shared", shared), ("reuse", reuse), ("lifecycle", rules),
                ("failure, processes", failure, "processes"),
                ("failure, threads", failure, "threads"),
                ("sleep", sleep_schedule), ("gil", gil_ratios),
