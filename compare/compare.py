@@ -151,8 +151,8 @@ def basic():
 
 
 def basic_25():
-    """SPEC: Python prints all 25 factorials and exits 0; C stops at 21!
-    (the ERANGE failure) and exits 1."""
+    """Python prints all 25 factorials and exits 0; C stops at 21!, which
+    does not fit in 64 bits, and exits 1."""
     values = [ints(line.split(":")[1])
               for line in run(PY_BASIC_25).splitlines() if "results" in line]
     run(C_BASIC_25, status=1)
@@ -292,8 +292,8 @@ def ratios_io():
 
 def medians(measure, runs):
     """Each figure measure() returns, as the median of `runs` calls."""
-    return [statistics.median(col) for col in zip(*(measure()
-                                                    for _ in range(runs)))]
+    rows = [measure() for _ in range(runs)]
+    return [statistics.median(column) for column in zip(*rows)]
 
 
 def gil_ratios():
@@ -360,6 +360,8 @@ def main():
             comparison(*args)
         except Failed as exc:
             verdict(False, f"{name}: {exc}")
+        except (KeyError, IndexError, ValueError, ZeroDivisionError) as exc:
+            verdict(False, f"{name}: cannot read the output: {exc!r}")
     print(f"compare: {tally['agree']} agree, {tally['differ']} differ")
     return 1 if tally["differ"] else 0
 
