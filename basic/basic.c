@@ -109,9 +109,13 @@ static void run(enum pool_kind kind, int workers, long n, bool who)
     pool = open_or_die(kind, workers);
     err = pool_map(pool, fn, args, sizeof *args, results, sizeof *results,
                    (size_t)n, 0);
-    if (err)
+    if (err) {
+        free(values);
+        free(results);
+        free(args);
         pool_fatal(pool, "%s pool: %s%s", name, pool_error(pool),
                    err == ERANGE ? overflow_note : "");
+    }
     pool_free(pool);
 
     for (long i = 0; i < n; i++)
