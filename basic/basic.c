@@ -57,7 +57,7 @@ static atomic_long next_thread_number = 1;
 static _Thread_local long thread_number;
 
 /* The task: n! into result, or ERANGE when it does not fit in 64 bits
- * (20! is the largest that does), the C face of an OverflowError. */
+ * (20! is the largest that does). C's limit: Python's int has none. */
 static int factorial(const void *arg, void *result)
 {
     long n = *(const long *)arg;
