@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "pool_impl.h"
+#include "start.h"
 
 int pool_cpu_count(void)
 {
@@ -71,6 +72,12 @@ void pool_set_error(struct pool *pool, const char *fmt, ...)
 
 struct pool *pool_open(enum pool_kind kind, int workers)
 {
+    return pool_open_start(kind, workers, POOL_START_FORK);
+}
+
+struct pool *pool_open_start(enum pool_kind kind, int workers,
+                             enum pool_start start)
+{
     struct pool *pool;
     int err;
 
@@ -79,11 +86,17 @@ struct pool *pool_open(enum pool_kind kind, int workers)
         errno = EINVAL;
         return NULL;
     }
+    err = start_check(kind, start);
+    if (err) {
+        errno = err;
+        return NULL;
+    }
     pool = calloc(1, sizeof *pool);
     if (!pool)
         return NULL;
     pool->kind = kind;
     pool->workers = workers < 1 ? pool_cpu_count() : workers;
+    pool->start = start;
     pool->state = POOL_RUN;
     pool->ops = kind == POOL_THREADS ? &pool_thread_ops : &pool_process_ops;
     err = pool->ops->start(pool);
@@ -244,5 +257,7 @@ int pool_workers(const struct pool *pool)
 
 const char *pool_error(const struct pool *pool)
 {
+    if (!pool)
+        return start_open_error();
     return pool->error;
 }

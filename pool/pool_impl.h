@@ -24,6 +24,8 @@ struct pool_job {
     size_t n;
     size_t chunksize;
     size_t nchunks;
+    size_t task;             /* fn's index in pool_main's table, for fresh
+                                images (start.h); POOL_TASK_NONE under fork */
 
     /* The outcome, written through job_fail() only. */
     size_t first_failed;     /* n while nothing failed */
@@ -54,6 +56,7 @@ enum pool_state { POOL_RUN, POOL_CLOSE, POOL_TERMINATE };
 struct pool {
     enum pool_kind kind;
     int workers;
+    enum pool_start start;   /* how process workers are started */
     enum pool_state state;
     bool joined;
     const struct pool_ops *ops;

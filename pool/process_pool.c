@@ -47,11 +47,14 @@
 #include <unistd.h>
 
 #include "pool_impl.h"
+#include "start.h"
 
 /* What the parent sends: a header, then count * arg_size bytes. The function
- * pointer is valid in the worker because fork copied the address space. */
+ * pointer is valid in a worker fork copied from the caller; a fresh image
+ * (spawn, forkserver: start.c) looks the task up by its index instead. */
 struct task_msg {
     pool_fn *fn;
+    size_t task;
     size_t first, count, arg_size, result_size;
 };
 
@@ -72,6 +75,7 @@ struct process_pool {
     struct worker *w;
     int n;
     int *status;                 /* a chunk's return values, on receipt */
+    enum pool_start start;       /* how its workers are started */
     struct process_pool *next;   /* in all_pools */
 };
 
@@ -110,6 +114,7 @@ static void atfork_child(void)
 
 static void register_atfork(void)
 {
+    start_atfork(); /* first, so that every fork locks in spawn()'s order */
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
@@ -210,6 +215,7 @@ static void worker_main(int fd)
          * aligns, whatever the size of the header before it on the wire. */
         size_t head_len = sizeof(struct reply_msg) + t.count * sizeof(int);
         grow(&wb.head, &wb.head_cap, head_len);
+        pool_fn *fn = start_task_fn(t.fn, t.task);
         struct reply_msg *r = (struct reply_msg *)(void *)wb.head;
         int *status = (int *)(void *)(wb.head + sizeof *r);
 
@@ -217,7 +223,7 @@ static void worker_main(int fd)
         r->count = t.count;
         for (size_t i = 0; i < t.count; i++) {
             char *res = t.result_size ? wb.res + i * t.result_size : NULL;
-            status[i] = t.fn(t.arg_size ? wb.args + i * t.arg_size : NULL, res);
+            status[i] = fn(t.arg_size ? wb.args + i * t.arg_size : NULL, res);
             /* A failed task may have written nothing: send zeros, not
              * whatever the buffer held (uninitialised, to valgrind). */
             if (status[i] && res)
@@ -256,7 +262,8 @@ static int spawn(struct process_pool *pp, int k)
         setsockopt(sv[i], SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     }
     spawning = true;
-    pid = fork();
+    pid = pp->start == POOL_START_FORK ? fork()
+                                       : start_worker(pp->start, sv[1]);
     if (pid == 0) {
         /* Die with the parent, even in the middle of a long task; and if it
          * is already gone, do not start. (Linux sends the signal when the
@@ -302,10 +309,7 @@ static void reap(struct process_pool *pp, int k, char *why, size_t len)
     pid_t pid = w->pid;
 
     kill(pid, SIGKILL);
-    pid_t got;
-    while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-        ;
-    int wait_err = got < 0 ? errno : 0;
+    int wait_err = wait_worker(pp->start, pid, &status);
     pthread_mutex_lock(&all_lock);
     close(w->fd);
     w->fd = -1;
@@ -333,6 +337,7 @@ static int give(struct process_pool *pp, int k, const struct pool_job *job,
 
     memset(&t, 0, sizeof t);
     t.fn = job->fn;
+    t.task = job->task;
     t.first = job_chunk_first(job, c);
     t.count = job_chunk_count(job, c);
     t.arg_size = job->arg_size;
@@ -409,6 +414,11 @@ static int pp_map(struct pool *pool, struct pool_job *job)
     size_t next = 0;
     int err = 0;
 
+    /* A fresh image finds the task by name, or the map cannot start. */
+    err = start_task_index(pp->start, job->fn, &job->task, pool->error,
+                           sizeof pool->error);
+    if (err)
+        return err;
     /* A reply's header and statuses must be sizeable, in the worker too. */
     if (job->chunksize > (SIZE_MAX - sizeof(struct reply_msg)) / sizeof(int)) {
         pool_set_error(pool, "pool_map: chunksize %zu is too large",
@@ -506,14 +516,10 @@ static int pp_join(struct pool *pool)
     for (int k = 0; k < pp->n; k++) {
         if (!pp->w[k].pid)
             continue;
-        while (waitpid(pp->w[k].pid, NULL, 0) < 0) {
-            /* ECHILD: the caller reaped it already (see pool.h): gone. */
-            if (errno != EINTR) {
-                if (!first && errno != ECHILD)
-                    first = errno;
-                break;
-            }
-        }
+        /* ECHILD: the caller reaped it already (see pool.h): gone. */
+        int err = wait_worker(pp->start, pp->w[k].pid, NULL);
+        if (!first && err != ECHILD)
+            first = err;
         pp->w[k].pid = 0;
     }
     return first;
@@ -552,6 +558,7 @@ static int pp_start(struct pool *pool)
     }
     pthread_once(&atfork_once, register_atfork);
     pp->n = pool->workers;
+    pp->start = pool->start;
     for (int k = 0; k < pp->n; k++)
         pp->w[k].fd = -1;
     pool->impl = pp;
@@ -580,3 +587,10 @@ const struct pool_ops pool_process_ops = {
     .join = pp_join,
     .release = pp_release,
 };
+
+/* The worker loop, for the workers start.c starts from a fresh image. */
+void pp_worker_main(int fd)
+{
+    worker_main(fd);
+    _exit(1);
+}
