@@ -7,13 +7,14 @@
  *
  * Usage: basic [-n N] [-w N] [--who]
  *
- * Try:
- *   ./basic                 the tutorial's four lines
- *   ./basic --who -w 2      which worker computed which item: an idle worker
+ * Try (from the project root):
+ *   basic/basic             the tutorial's four lines
+ *   basic/basic --who -w 2  which worker computed which item: an idle worker
  *                           takes the next chunk, so the split can differ
  *                           from run to run
- *   ./basic -n 25           21! does not fit in 64 bits: the task fails, the
- *                           map reports the item, as pool.map would raise
+ *   basic/basic -n 25       21! does not fit in 64 bits: the task fails and
+ *                           the map reports it (C's limit: Python's int grows
+ *                           as needed, and Python prints all 25 factorials)
  *
  * See also: docs/basic.md, pool/pool.h.
  */
@@ -29,6 +30,7 @@
 #include "args.h"
 #include "err.h"
 #include "pool.h"
+#include "poolrun.h"
 #include "pylist.h"
 
 static const char usage[] =
@@ -78,6 +80,11 @@ static int factorial_in_process(const void *arg, void *result)
     return err;
 }
 
+/* What a failed map says when the cause is C's 64 bits, not the program. */
+static const char overflow_note[] =
+    "\n  21! and up do not fit in 64 bits: C's limit, not Python's. Python's"
+    "\n  int grows as needed: there the map prints every factorial, exit 0.";
+
 /* pool.map(factorial, range(n)) with a pool of the given kind; print it. */
 static void run(enum pool_kind kind, int workers, long n, bool who)
 {
@@ -94,21 +101,13 @@ static void run(enum pool_kind kind, int workers, long n, bool who)
     for (long i = 0; i < n; i++)
         args[i] = i;
 
-    pool = pool_open(kind, workers);
-    if (!pool)
-        die("cannot open a pool of %d %s", workers,
-            kind == POOL_PROCESSES ? "processes" : "threads");
+    pool = open_or_die(kind, workers);
     err = pool_map(pool, fn, args, sizeof *args, results, sizeof *results,
                    (size_t)n, 0);
     if (err)
-        fprintf(stderr, "%s: %s pool: %s\n", prog_name(), name, pool_error(pool));
+        pool_fatal(pool, "%s pool: %s%s", name, pool_error(pool),
+                   err == ERANGE ? overflow_note : "");
     pool_free(pool);
-    if (err) {
-        free(values);
-        free(results);
-        free(args);
-        exit(1);
-    }
 
     for (long i = 0; i < n; i++)
         values[i] = (long long)results[i].value;
@@ -126,7 +125,13 @@ static void run(enum pool_kind kind, int workers, long n, bool who)
     free(args);
 }
 
-int main(int argc, char *argv[])
+struct options {
+    long n;
+    int workers;
+    bool who;
+};
+
+static struct options parse_options(int argc, char *argv[])
 {
     static const struct option longopts[] = {
         { "items", required_argument, NULL, 'n' },
@@ -135,29 +140,33 @@ int main(int argc, char *argv[])
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    long n = 10;
-    int workers = 0, c;
-    bool who = false;
+    struct options o = { .n = 10 };
+    int c;
 
-    prog_init("basic", usage);
-    setvbuf(stdout, NULL, _IOLBF, 0);
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":n:w:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'n': n = parse_long("--items", optarg, 1, 1000000); break;
-        case 'w': workers = parse_workers(optarg); break;
-        case 'W': who = true; break;
-        case 'h': print_usage(stdout); return 0;
+        case 'n': o.n = parse_long("--items", optarg, 1, 1000000); break;
+        case 'w': o.workers = parse_workers(optarg); break;
+        case 'W': o.who = true; break;
+        case 'h': print_usage(stdout); exit(0);
         default: getopt_error(c, argv);
         }
     }
     no_operands(argc, argv);
-    if (workers == 0)
-        workers = pool_cpu_count();
+    if (o.workers == 0)
+        o.workers = pool_cpu_count();
+    return o;
+}
+
+int main(int argc, char *argv[])
+{
+    prog_init("basic", usage);
+    struct options o = parse_options(argc, argv);
 
     printf("Running a pool of processes...\n");
-    run(POOL_PROCESSES, workers, n, who);
+    run(POOL_PROCESSES, o.workers, o.n, o.who);   /* Pool().map(factorial, ...) */
     printf("Running a pool of threads...\n");
-    run(POOL_THREADS, workers, n, who);
+    run(POOL_THREADS, o.workers, o.n, o.who);     /* ThreadPool().map(...) */
     return 0;
 }

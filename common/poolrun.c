@@ -2,7 +2,6 @@
  * (see poolrun.h). */
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "poolrun.h"
 
@@ -26,14 +25,12 @@ void map_or_die(struct pool *pool, const char *what, pool_fn *fn,
 
 void pool_fatal(struct pool *pool, const char *fmt, ...)
 {
+    char text[1024];
     va_list ap;
 
-    fflush(stdout);
-    fprintf(stderr, "%s: ", prog_name());
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     pool_free(pool);
-    exit(1);
+    fatal_folded("%s", text);
 }

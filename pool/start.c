@@ -623,7 +623,7 @@ void start_atfork(void)
     pthread_once(&atfork_once, register_handlers);
 }
 
-/* ---- what process_pool.c calls -------------------------------------------- */
+/* ---- what process_pool.c calls ------------------------------------------ */
 
 pid_t start_worker(enum pool_start start, int child_fd)
 {

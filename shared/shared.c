@@ -44,6 +44,7 @@
 #include "args.h"
 #include "err.h"
 #include "pool.h"
+#include "poolrun.h"
 #include "pylist.h"
 
 static const char usage[] =
@@ -249,18 +250,11 @@ static void map_with_pool(enum pool_kind kind, int workers, pool_fn *fn,
                           const long long *args, void *results,
                           size_t result_size, size_t n)
 {
-    const char *what = kind == POOL_PROCESSES ? "processes" : "threads";
-    struct pool *pool = pool_open(kind, workers);
-    int err;
+    char what[32];
+    struct pool *pool = open_or_die(kind, workers);
 
-    if (!pool)
-        die("cannot open a pool of %d %s", workers, what);
-    err = pool_map(pool, fn, args, sizeof *args, results, result_size, n, 0);
-    if (err) {
-        fprintf(stderr, "%s: pool of %s: %s\n", prog_name(), what, pool_error(pool));
-        pool_free(pool);
-        exit(1);
-    }
+    snprintf(what, sizeof what, "pool of %s", pool_kind_name(kind));
+    map_or_die(pool, what, fn, args, sizeof *args, results, result_size, n, 0);
     pool_free(pool);
 }
 
@@ -303,12 +297,12 @@ static void show_copies(const struct witness *w, size_t n)
         if (w[i].len > held[j])
             held[j] = w[i].len;
     }
-    printf("  the workers' own copies:");
+    printf("  each worker process appended to its own copy of the list:\n");
     for (size_t j = 0; j < k; j++) {
-        printf(" pid %ld holds %zu%s", pids[j], held[j], j + 1 < k ? "," : "");
+        printf("    worker pid %ld: its copy holds %zu\n", pids[j], held[j]);
         total += held[j];
     }
-    printf(" (%zu in all); the parent's list holds %zu\n", total, shared->len);
+    printf("  %zu in all; the parent's list holds %zu\n", total, shared->len);
     free(held);
     free(pids);
 }
@@ -330,8 +324,8 @@ static void explicit_sharing(int workers, const long long *args, size_t n)
         die("malloc");
     shared = list_new_shared(n);
     map_with_pool(POOL_PROCESSES, workers, append, args, NULL, 0, n);
-    printf("Processes, the list in mmap(MAP_SHARED | MAP_ANONYMOUS) with a "
-           "process-shared mutex:\n");
+    printf("Processes, the list in shared memory (mmap MAP_SHARED, with a\n"
+           "process-shared mutex):\n");
     list_print(shared);
 
     for (size_t i = 0; i < shared->len; i++) {
@@ -340,13 +334,11 @@ static void explicit_sharing(int workers, const long long *args, size_t n)
         else
             count[pid_slot(pids, count, &k, (long)shared->items[i].by)]++;
     }
-    if (k == 0)
-        printf("  appended by no worker process");
-    else
-        printf("  appended by %zu worker process%s:", k, k == 1 ? "" : "es");
     for (size_t j = 0; j < k; j++)
-        printf(" pid %ld (%zu)%s", pids[j], count[j], j + 1 < k ? "," : "");
-    printf("; by the parent (pid %ld): %zu\n", (long)getpid(), mine);
+        printf("  appended by worker pid %ld: %zu\n", pids[j], count[j]);
+    if (k == 0)
+        printf("  appended by no worker process\n");
+    printf("  appended by the parent (pid %ld): %zu\n", (long)getpid(), mine);
     list_free(shared);
     shared = NULL;
     free(count);
@@ -427,6 +419,7 @@ static void race(int workers, long runs, size_t m)
         map_with_pool(POOL_THREADS, workers, append_unlocked, args, NULL, 0, m);
         kept = atomic_load_explicit(&racy.len, memory_order_relaxed);
         printf("run %ld: kept %zu of %zu, lost %zu\n", r, kept, m, m - kept);
+        out_check();
         lost_all += m - kept;
         runs_lost += kept < m;
     }
@@ -448,7 +441,17 @@ static void race(int workers, long runs, size_t m)
     free(args);
 }
 
-int main(int argc, char *argv[])
+/* ------------------------------------------------------------------------
+ * The command line.
+ */
+struct options {
+    long n;               /* numbers to append */
+    long runs, m;         /* --race: runs, appends per run */
+    int workers;
+    bool copies, explicitly, racing;
+};
+
+static struct options parse_options(int argc, char *argv[])
 {
     static const struct option longopts[] = {
         { "items", required_argument, NULL, 'n' },
@@ -461,64 +464,76 @@ int main(int argc, char *argv[])
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    long n = 20, runs = 5, m = 100000;
-    int workers = 0, c;
-    bool copies = false, explicitly = false, racing = false;
+    struct options o = { .n = 20, .runs = 5, .m = 100000 };
     bool runs_given = false, m_given = false;
-    struct witness *witness = NULL;
-    long long *args;
+    int c;
 
-    prog_init("shared", usage);
-    setvbuf(stdout, NULL, _IOLBF, 0);
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":n:w:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'n': n = parse_long("--items", optarg, 1, 1000000); break;
-        case 'w': workers = parse_workers(optarg); break;
-        case 'C': copies = true; break;
-        case 'E': explicitly = true; break;
-        case 'R': racing = true; break;
-        case 'r': runs = parse_long("--runs", optarg, 1, 1000); runs_given = true; break;
-        case 'm': m = parse_long("--race-items", optarg, 1, 10000000); m_given = true; break;
-        case 'h': print_usage(stdout); return 0;
+        case 'n': o.n = parse_long("--items", optarg, 1, 1000000); break;
+        case 'w': o.workers = parse_workers(optarg); break;
+        case 'C': o.copies = true; break;
+        case 'E': o.explicitly = true; break;
+        case 'R': o.racing = true; break;
+        case 'r':
+            o.runs = parse_long("--runs", optarg, 1, 1000);
+            runs_given = true;
+            break;
+        case 'm':
+            o.m = parse_long("--race-items", optarg, 1, 10000000);
+            m_given = true;
+            break;
+        case 'h': print_usage(stdout); exit(0);
         default: getopt_error(c, argv);
         }
     }
     no_operands(argc, argv);
-    if ((runs_given || m_given) && !racing)
-        usage_error("%s only applies to --race", runs_given ? "--runs" : "--race-items");
-    if (workers == 0)
-        workers = pool_cpu_count();
-    args = range((size_t)n);
+    if ((runs_given || m_given) && !o.racing)
+        usage_error("%s only applies to --race",
+                    runs_given ? "--runs" : "--race-items");
+    if (o.workers == 0)
+        o.workers = pool_cpu_count();
+    return o;
+}
+
+/* ------------------------------------------------------------------------
+ * main: the tutorial's program, then the extras asked for.
+ */
+int main(int argc, char *argv[])
+{
+    prog_init("shared", usage);
+    struct options o = parse_options(argc, argv);
+    size_t n = (size_t)o.n;
+    long long *args = range(n);
+    struct witness *witness = NULL;
+
+    if (o.copies && !(witness = malloc(n * sizeof *witness)))
+        die("malloc");
 
     /* shared = []; with Pool() as pool: pool.map(shared.append, range(n))
      * The list first, then the pool: pool_open forks the workers, and each
      * gets a copy of the list as it is at that moment. */
-    shared = list_new((size_t)n);
-    if (copies) {
-        witness = malloc((size_t)n * sizeof *witness);
-        if (!witness)
-            die("malloc");
-    }
-    map_with_pool(POOL_PROCESSES, workers, append, args, witness,
-                  copies ? sizeof *witness : 0, (size_t)n);
-    list_print(shared);
-    if (copies)
-        show_copies(witness, (size_t)n);
+    shared = list_new(n);
+    map_with_pool(POOL_PROCESSES, o.workers, append, args, witness,
+                  o.copies ? sizeof *witness : 0, n);
+    list_print(shared);                      /* print(shared): [] */
+    if (o.copies)
+        show_copies(witness, n);
     list_free(shared);
-    free(witness);
 
     /* shared = []; with ThreadPool() as pool: pool.map(shared.append, range(n)) */
-    shared = list_new((size_t)n);
-    map_with_pool(POOL_THREADS, workers, append, args, NULL, 0, (size_t)n);
-    list_print(shared);
+    shared = list_new(n);
+    map_with_pool(POOL_THREADS, o.workers, append, args, NULL, 0, n);
+    list_print(shared);                      /* print(shared): all n */
     list_free(shared);
     shared = NULL;
 
-    if (explicitly)
-        explicit_sharing(workers, args, (size_t)n);
-    if (racing)
-        race(workers, runs, (size_t)m);
+    if (o.explicitly)
+        explicit_sharing(o.workers, args, n);
+    if (o.racing)
+        race(o.workers, o.runs, (size_t)o.m);
+    free(witness);
     free(args);
     return 0;
 }

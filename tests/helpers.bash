@@ -45,3 +45,12 @@ usage_errors() {
             echo "args '$args': no usage after the message"; return 1; }
     done
 }
+
+# expect_eq WANT GOT: the two strings are equal; otherwise show both, and
+# where they part, so a failing test says what it expected and what came.
+expect_eq() {
+    [ "$1" = "$2" ] && return 0
+    printf 'expected:\n%s\ngot:\n%s\ndiff (expected -> got):\n' "$1" "$2"
+    diff <(printf '%s\n' "$1") <(printf '%s\n' "$2") || true
+    return 1
+}

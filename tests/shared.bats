@@ -43,27 +43,32 @@ sum_of() {
 
 @test "shared: --copies: the workers' copies hold all N, the parent's list none" {
     run -0 S --copies -n 30 -w 3
-    [ "${#lines[@]}" -eq 3 ]
     [ "${lines[0]}" = "[]" ]
-    [[ "${lines[1]}" =~ ^\ \ the\ workers\'\ own\ copies:(\ pid\ [0-9]+\ holds\ [0-9]+,?)+\ \(30\ in\ all\)\;\ the\ parent\'s\ list\ holds\ 0$ ]]
-    [ "$(sum_of 'holds \K[0-9]+(?=[,( ])' "${lines[1]}")" -eq 30 ]
-    # At most one copy per worker.
-    [ "$(grep -o 'pid [0-9]*' <<<"${lines[1]}" | sort -u | wc -l)" -le 3 ]
-    is_perm_of_range "${lines[2]}" 30
+    [ "${lines[1]}" = "  each worker process appended to its own copy of the list:" ]
+    # One line per worker that ran a task: at most one copy per worker.
+    copies=$(grep -cP '^    worker pid [0-9]+: its copy holds [0-9]+$' <<<"$output")
+    [ "$copies" -ge 1 ] && [ "$copies" -le 3 ] || { echo "copies: $copies"; false; }
+    [ "${#lines[@]}" -eq $((copies + 4)) ]
+    [ "$(sum_of 'its copy holds \K[0-9]+' "$output")" -eq 30 ]
+    [ "${lines[copies + 2]}" = "  30 in all; the parent's list holds 0" ]
+    is_perm_of_range "${lines[copies + 3]}" 30
 }
 
 @test "shared: --explicit: the parent sees all N, appended by worker processes" {
     run -0 S --explicit -n 40 -w 3
-    [ "${#lines[@]}" -eq 5 ]
     [ "${lines[0]}" = "[]" ]
     is_perm_of_range "${lines[1]}" 40
-    [ "${lines[2]}" = "Processes, the list in mmap(MAP_SHARED | MAP_ANONYMOUS) with a process-shared mutex:" ]
-    is_perm_of_range "${lines[3]}" 40
-    [[ "${lines[4]}" =~ ^\ \ appended\ by\ [1-3]\ worker\ process(es)?:(\ pid\ [0-9]+\ \([0-9]+\),?)+\;\ by\ the\ parent\ \(pid\ ([0-9]+)\):\ 0$ ]]
-    parent=${BASH_REMATCH[3]}
-    [ "$(sum_of 'pid [0-9]+ \(\K[0-9]+' "${lines[4]}")" -eq 40 ]
+    [ "${lines[2]}" = "Processes, the list in shared memory (mmap MAP_SHARED, with a" ]
+    [ "${lines[3]}" = "process-shared mutex):" ]
+    is_perm_of_range "${lines[4]}" 40
+    appenders=$(grep -cP '^  appended by worker pid [0-9]+: [0-9]+$' <<<"$output")
+    [ "$appenders" -ge 1 ] && [ "$appenders" -le 3 ]
+    [ "${#lines[@]}" -eq $((appenders + 6)) ]
+    [ "$(sum_of 'appended by worker pid [0-9]+: \K[0-9]+' "$output")" -eq 40 ]
+    [[ "${lines[appenders + 5]}" =~ ^\ \ appended\ by\ the\ parent\ \(pid\ ([0-9]+)\):\ 0$ ]]
+    parent=${BASH_REMATCH[1]}
     # Every appender is a process other than the parent.
-    if grep -q "pid $parent (" <<<"${lines[4]}"; then false; fi
+    if grep -q "worker pid $parent:" <<<"$output"; then false; fi
 }
 
 @test "shared: --race reports kept and lost counts that add up" {
@@ -104,11 +109,15 @@ sum_of() {
 @test "shared: the extras combine, in a fixed order" {
     run -0 S --race --explicit --copies --runs 1 --race-items 1000 -w 2
     [ "${lines[0]}" = "[]" ]
-    [[ "${lines[1]}" == "  the workers' own copies:"* ]]
-    is_perm_of_range "${lines[2]}" 20
-    [[ "${lines[3]}" == "Processes, the list in mmap"* ]]
-    is_perm_of_range "${lines[4]}" 20
-    [[ "${lines[6]}" == "Threads appending without the lock: 2 threads, "* ]]
+    [ "${lines[1]}" = "  each worker process appended to its own copy of the list:" ]
+    # Then a line per worker copy, the total, the thread list, --explicit.
+    i=$(( $(grep -c '^    worker pid ' <<<"$output") + 2 ))
+    [[ "${lines[i]}" == "  20 in all; the parent's list holds 0" ]]
+    is_perm_of_range "${lines[i + 1]}" 20
+    [[ "${lines[i + 2]}" == "Processes, the list in shared memory"* ]]
+    is_perm_of_range "${lines[i + 4]}" 20
+    grep -q '^Threads appending without the lock: 2 threads, ' <<<"$output"
+    grep -q '^without the lock: lost ' <<<"$output"
 }
 
 @test "shared: bad input: a one-line reason and the usage on stderr, exit 2" {
