@@ -227,6 +227,25 @@ static void worker_main(int fd)
     }
 }
 
+/* A worker's start, forked here or from a fresh image (start.c): die with
+ * the parent, even in the middle of a long task, and do not start if it is
+ * already gone (Linux sends the signal when the thread that started us
+ * exits: see pool.h); let pool_terminate's SIGTERM end us, whatever the
+ * caller made of SIGTERM for itself; then serve the channel. */
+void pp_worker_main(int fd, pid_t parent)
+{
+    sigset_t term;
+
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+        _exit(1);
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    signal(SIGTERM, SIG_DFL);
+    pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+    worker_main(fd);
+    _exit(1);
+}
+
 /* ---- the parent side ---------------------------------------------------- */
 
 /* Fork a worker into slot k. Returns 0 or an errno value. */
@@ -255,18 +274,6 @@ static int spawn(struct process_pool *pp, int k)
     pid = pp->start == POOL_START_FORK ? fork()
                                        : start_worker(pp->start, sv[1]);
     if (pid == 0) {
-        /* Die with the parent, even in the middle of a long task; and if it
-         * is already gone, do not start. (Linux sends the signal when the
-         * thread that forked us exits: see pool.h.) */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-            _exit(1);
-        /* pool_terminate's SIGTERM must end us, whatever the caller made
-         * of SIGTERM for itself. */
-        sigset_t term;
-        sigemptyset(&term);
-        sigaddset(&term, SIGTERM);
-        signal(SIGTERM, SIG_DFL);
-        pthread_sigmask(SIG_UNBLOCK, &term, NULL);
         for (struct process_pool *p = all_pools; p; p = p->next)
             for (int i = 0; i < p->n; i++)
                 if (p->w[i].fd >= 0) {
@@ -274,7 +281,7 @@ static int spawn(struct process_pool *pp, int k)
                     p->w[i].fd = -1; /* in our copy: the number may be reused */
                 }
         close(sv[0]);
-        worker_main(sv[1]);
+        pp_worker_main(sv[1], parent);
     }
     err = errno;
     spawning = false;
@@ -578,10 +585,3 @@ const struct pool_ops pool_process_ops = {
     .release = pp_release,
     .forget = pp_forget,
 };
-
-/* The worker loop, for the workers start.c starts from a fresh image. */
-void pp_worker_main(int fd)
-{
-    worker_main(fd);
-    _exit(1);
-}

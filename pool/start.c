@@ -47,7 +47,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -229,22 +228,6 @@ static pid_t launch(const char *role, int fd)
     return pid;
 }
 
-/* The end of every worker's start, forked or spawned: die with the parent,
- * even in the middle of a task (and do not start if it is already gone);
- * let pool_terminate's SIGTERM through; then serve the channel. */
-static _Noreturn void become_worker(int fd, pid_t parent)
-{
-    sigset_t term;
-
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-        _exit(1);
-    sigemptyset(&term);
-    sigaddset(&term, SIGTERM);
-    signal(SIGTERM, SIG_DFL);
-    pthread_sigmask(SIG_UNBLOCK, &term, NULL);
-    pp_worker_main(fd);
-}
-
 /* ---- the fork server: its side ------------------------------------------- */
 
 /* One message on the control socket (SOCK_SEQPACKET: one a read). */
@@ -364,7 +347,7 @@ static void serve_start(int ctrl, int sfd)
         sigaction(SIGINT, &srv_old_int, NULL);
         signal(SIGCHLD, SIG_DFL);
         pthread_sigmask(SIG_SETMASK, &srv_old_mask, NULL);
-        become_worker(chan, me);
+        pp_worker_main(chan, me);
     }
     struct srv_msg reply = { SRV_STARTED, pid < 0 ? errno : 0, pid };
     close(chan);
@@ -662,5 +645,5 @@ void pool_main(const struct pool_task *tasks, size_t ntasks)
     unsetenv(CHILD_ENV);
     if (strcmp(role, "server") == 0)
         server_main(fd);
-    become_worker(fd, (pid_t)parent);
+    pp_worker_main(fd, (pid_t)parent);
 }

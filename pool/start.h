@@ -50,7 +50,8 @@ pool_fn *start_task_fn(pool_fn *fn, size_t index);
  * (its all_lock first, as its spawn() does). */
 void start_atfork(void);
 
-/* process_pool.c's worker loop, for the workers start.c starts. */
-_Noreturn void pp_worker_main(int fd);
+/* process_pool.c's worker: set up to die with `parent`, then serve the
+ * channel on fd until the pool lets it go. Every worker ends here. */
+_Noreturn void pp_worker_main(int fd, pid_t parent);
 
 #endif
