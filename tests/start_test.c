@@ -294,7 +294,7 @@ static void check_death(pool_fn *fn, size_t dead_item, const char *how)
     fill(args, N);
     double t0 = now();
     int err = pool_map(p, fn, args, sizeof *args, res, sizeof *res, N, 1);
-    CHECK(now() - t0 < 5.0, "the map took %.2f s", now() - t0);
+    CHECK(now() - t0 < 30.0, "the map took %.2f s", now() - t0); /* no hang */
     CHECK(err == EPIPE, "map returned %d (%s)", err, strerror(err));
     char want[32];
     snprintf(want, sizeof want, "item %zu lost: worker", dead_item);
@@ -381,14 +381,16 @@ static void case_before_main(void)
 }
 
 /* Many open/map/free cycles: no descriptor gained, no zombie, and under
- * forkserver one server left holding no worker. */
+ * forkserver one server left holding no worker. Fewer in `all`, the run
+ * under valgrind, where every fresh image starts under valgrind too. */
+static int cycles = 100;
+
 static void case_cycles(void)
 {
-    enum { CYCLES = 100 };
 
     pool_free(open_or_fail(1)); /* a forkserver's server starts once: here */
     int fds = count_fds();
-    for (int i = 0; i < CYCLES; i++) {
+    for (int i = 0; i < cycles; i++) {
         struct pool *p = open_or_fail(2);
         map_squares(p, 20, 0);
         if (i % 2)
@@ -406,7 +408,7 @@ static void case_cycles(void)
         CHECK(children_settled(getpid(), 0) == 0, "children left");
     }
     printf("%s: %d open/map/free cycles: %d fds before and after, "
-           "no zombie, no worker left\n", method_name, CYCLES, fds);
+           "no zombie, no worker left\n", method_name, cycles, fds);
 }
 
 /* tests/start.bats kills this program and looks for what it left. */
@@ -518,6 +520,7 @@ int main(int argc, char *argv[])
         return 0;
     }
     if (argc == 2 && strcmp(argv[1], "all") == 0) {
+        cycles = 10;
         for (int m = 0; m <= POOL_START_FORKSERVER; m++)
             for (size_t i = 0; i < ntests; i++) {
                 if (tests[i].not_in_all)
