@@ -97,8 +97,8 @@ int start_task_index(enum pool_start start, pool_fn *fn, size_t *index,
             *index = i;
             return 0;
         }
-    snprintf(buf, len, "cannot send the task to a %s worker: it is not in "
-             "pool_main's table (C's PicklingError)", start_names[start]);
+    snprintf(buf, len, "cannot send the task: not in pool_main's table "
+             "(C's PicklingError)");
     return EINVAL;
 }
 
@@ -154,9 +154,8 @@ int start_check(enum pool_kind kind, enum pool_start start)
     if (kind == POOL_THREADS || start == POOL_START_FORK)
         return 0; /* threads share the image: there is nothing to start */
     if (!booted) {
-        open_failed("a %s pool opened before pool_main(): call it first in "
-                    "main(), where a fresh worker image finds it",
-                    start_names[start]);
+        open_failed("%s pool opened before pool_main(): call it first in "
+                    "main()", start_names[start]);
         return EINVAL;
     }
     if (!exe[0]) {

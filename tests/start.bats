@@ -26,11 +26,11 @@ expect() {
 
 @test "start: fork workers see the program's globals, fresh images do not" {
     st globals fork
-    expect "fork: workers see set_in_main = 42 (the program set 42); their parent is the program"
+    expect "fork: workers see 42 (the program set 42); parent: the program"
     st globals spawn
-    expect "spawn: workers see set_in_main = 0 (the program set 42); their parent is the program"
+    expect "spawn: workers see 0 (the program set 42); parent: the program"
     st globals forkserver
-    expect "forkserver: workers see set_in_main = 0 (the program set 42); their parent is the fork server"
+    expect "forkserver: workers see 0 (the program set 42); parent: the fork server"
 }
 
 @test "start: a dead worker is reported, and replaced by the same method" {
@@ -49,7 +49,7 @@ expect() {
     expect "fork: an unregistered task runs"
     for m in spawn forkserver; do
         st unregistered "$m"
-        expect "$m: cannot send the task to a $m worker: it is not in pool_main's table (C's PicklingError)"
+        expect "$m: cannot send the task: not in pool_main's table (C's PicklingError)"
         expect "$m: the pool maps after it"
     done
 }
@@ -59,7 +59,7 @@ expect() {
     expect "fork: opens before pool_main"
     for m in spawn forkserver; do
         st before_main "$m"
-        expect "$m: a $m pool opened before pool_main(): call it first in main()"
+        expect "$m: $m pool opened before pool_main(): call it first in main()"
         expect "$m: after pool_main the pool opens and maps"
     done
 }

@@ -276,8 +276,8 @@ static void case_globals(void)
         else
             CHECK(w[i].ppid == (long)getpid(), "parent %ld", w[i].ppid);
     }
-    printf("%s: workers see set_in_main = %ld (the program set %ld); "
-           "their parent is %s\n", method_name, w[0].global, set_in_main,
+    printf("%s: workers see %ld (the program set %ld); parent: %s\n",
+           method_name, w[0].global, set_in_main,
            method == POOL_START_FORKSERVER ? "the fork server"
                                            : "the program");
 }
