@@ -44,6 +44,14 @@ expect() {
     done
 }
 
+@test "start: a failed item and 1 MiB items, under every method" {
+    for m in "${METHODS[@]}"; do
+        st errors "$m"
+        expect "$m: item 3 failed: Numerical result out of range"
+        expect "$m: two 1 MiB items there and back"
+    done
+}
+
 @test "start: an unregistered task fails clearly under spawn and forkserver" {
     st unregistered fork
     expect "fork: an unregistered task runs"
@@ -77,6 +85,11 @@ expect() {
     for m in "${METHODS[@]}"; do
         [[ "${lines[*]}" == *"$m "*" ms "* ]] || { echo "no row for $m"; false; }
     done
+}
+
+@test "start: a killed fork server is replaced by the next map" {
+    st server_death forkserver
+    expect "forkserver: server killed, its workers gone; the next map started a new one"
 }
 
 # Start `start_test orphan METHOD` under a name of its own, in a session of

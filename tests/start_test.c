@@ -89,6 +89,26 @@ static int exiting(const void *arg, void *result)
     return square(arg, result);
 }
 
+/* Item 3 fails with ERANGE, the rest square. */
+static int picky(const void *arg, void *result)
+{
+    if (*(const long *)arg == 3)
+        return ERANGE;
+    return square(arg, result);
+}
+
+#define BIG (1u << 20) /* 1 MiB: far more than a socket buffer */
+
+static int invert(const void *arg, void *result)
+{
+    const unsigned char *in = arg;
+    unsigned char *out = result;
+
+    for (size_t i = 0; i < BIG; i++)
+        out[i] = (unsigned char)~in[i];
+    return 0;
+}
+
 /* What a worker is: its pid, its parent, and what it sees of set_in_main. */
 struct who {
     long pid, ppid, global;
@@ -128,6 +148,7 @@ static int cube(const void *arg, void *result)
 static const struct pool_task tasks[] = {
     POOL_TASK(square),  POOL_TASK(slow_square),        POOL_TASK(suicidal),
     POOL_TASK(exiting), POOL_TASK(whoami), POOL_TASK(announce_and_sleep),
+    POOL_TASK(picky),   POOL_TASK(invert),
 };
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -323,6 +344,36 @@ static void case_kill(void)
     printf("%s: replaced by the same method, pool usable\n", method_name);
 }
 
+/* A failing task and 1 MiB items: the pool's promises hold whatever the
+ * method. */
+static void case_errors(void)
+{
+    enum { N = 8 };
+    long args[N], res[N];
+    struct pool *p = open_or_fail(2);
+
+    fill(args, N);
+    CHECK(pool_map(p, picky, args, sizeof *args, res, sizeof *res, N, 1) ==
+          ERANGE, "map: %s", pool_error(p));
+    CHECK(strcmp(pool_error(p), "item 3 failed: Numerical result out of "
+                 "range") == 0, "words: %s", pool_error(p));
+    CHECK(res[7] == 49, "the other items have their results");
+    printf("%s: %s\n", method_name, pool_error(p));
+
+    unsigned char *in = malloc(2 * BIG), *out = malloc(2 * BIG);
+    CHECK(in && out, "out of memory");
+    for (size_t i = 0; i < 2 * BIG; i++)
+        in[i] = (unsigned char)(i * 7);
+    CHECK(pool_map(p, invert, in, BIG, out, BIG, 2, 1) == 0, "map: %s",
+          pool_error(p));
+    for (size_t i = 0; i < 2 * BIG; i++)
+        CHECK(out[i] == (unsigned char)~in[i], "byte %zu", i);
+    free(in);
+    free(out);
+    pool_free(p);
+    printf("%s: two 1 MiB items there and back\n", method_name);
+}
+
 /* A task not in pool_main's table: refused under spawn and forkserver with
  * words that say why, and the pool maps on. Under fork the pointer is good. */
 static void case_unregistered(void)
@@ -411,6 +462,29 @@ static void case_cycles(void)
            "no zombie, no worker left\n", method_name, cycles, fds);
 }
 
+/* The fork server killed under an open pool: its workers go with it, and
+ * the pool's next map starts a new server and new workers. */
+static void case_server_death(void)
+{
+    pid_t workers[2];
+
+    CHECK(method == POOL_START_FORKSERVER, "forkserver only");
+    struct pool *p = open_or_fail(2);
+    map_squares(p, 60, 1);
+    pid_t server = the_server();
+    CHECK(children_of(server, workers, 2) == 2, "the server's workers");
+    kill(server, SIGKILL);
+    for (int i = 0; i < 2; i++) /* PR_SET_PDEATHSIG: they die with it */
+        for (int tries = 0; tries < 5000 && kill(workers[i], 0) == 0; tries++)
+            nap_ms(1);
+    map_squares(p, 60, 1);
+    pid_t again = the_server();
+    CHECK(again != server, "the same server %ld", (long)server);
+    pool_free(p);
+    printf("forkserver: server killed, its workers gone; the next map "
+           "started a new one\n");
+}
+
 /* tests/start.bats kills this program and looks for what it left. */
 static void case_orphan(void)
 {
@@ -475,6 +549,8 @@ static const struct test tests[] = {
     { "globals", case_globals, false },
     { "kill", case_kill, false },
     { "unregistered", case_unregistered, false },
+    { "errors", case_errors, false },
+    { "server_death", case_server_death, true }, /* forkserver only */
     { "cycles", case_cycles, false },
     { "before_main", case_before_main, true }, /* runs before pool_main */
     { "orphan", case_orphan, true },           /* it sleeps a minute */
