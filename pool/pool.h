@@ -207,7 +207,8 @@ struct pool_task {
  *     static const struct pool_task tasks[] = { POOL_TASK(square_task) };
  *     pool_main(tasks, sizeof tasks / sizeof tasks[0]);
  *
- * In the program it records the table and returns. In a spawned worker or
+ * The table must outlive every pool (a static array, as above). In the
+ * program pool_main records the table and returns. In a spawned worker or
  * the fork server (recognised by the environment its parent gave it) it
  * becomes that and never returns. */
 void pool_main(const struct pool_task *tasks, size_t ntasks);
