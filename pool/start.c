@@ -51,6 +51,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pool_impl.h"
@@ -303,17 +304,6 @@ static int srv_recv(int fd, struct srv_msg *m, int *passed)
     return (size_t)got == sizeof *m ? 0 : EPROTO;
 }
 
-/* fd moved to a number above 2 (a channel on stdout would take a task's
- * printf), or -1 with errno set. */
-static int above_stdio(int fd)
-{
-    if (fd < 0 || fd > 2)
-        return fd;
-    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    close(fd);
-    return moved;
-}
-
 /* The server's signal state, for its workers to give back. */
 static sigset_t srv_old_mask;
 static struct sigaction srv_old_int;
@@ -330,7 +320,7 @@ static void serve_start(int ctrl, int sfd)
         return;
     if (err)
         _exit(0); /* end of file: the program is gone, and so are we */
-    chan = above_stdio(chan);
+    chan = pp_above_stdio(chan);
     if (m.op != SRV_START || chan < 0) {
         struct srv_msg no = { SRV_STARTED, chan < 0 ? EPROTO : EINVAL, 0 };
         if (chan >= 0)
@@ -436,7 +426,7 @@ static int srv_launch(void)
                     strerror(err));
         return err;
     }
-    sv[0] = above_stdio(sv[0]);
+    sv[0] = pp_above_stdio(sv[0]);
     pid_t pid = sv[0] < 0 ? -1 : launch("server", sv[1]);
     int err = errno;
     close(sv[1]);
@@ -546,26 +536,56 @@ static pid_t start_forkserver_worker(int child_fd)
     return pid;
 }
 
-static int wait_forkserver_worker(pid_t pid, int *status)
+/* Milliseconds on CLOCK_MONOTONIC. */
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until the server has something to say, or `until` (now_ms) passes:
+ * 0, ETIMEDOUT, or the errno of poll. */
+static int srv_readable(long long until)
+{
+    struct pollfd p = { srv.fd, POLLIN, 0 };
+    int got;
+
+    do {
+        long long left = until - now_ms();
+        if (left <= 0)
+            return ETIMEDOUT;
+        got = poll(&p, 1, (int)left);
+    } while (got < 0 && errno == EINTR);
+    return got > 0 ? 0 : got == 0 ? ETIMEDOUT : errno;
+}
+
+static int wait_forkserver_worker(pid_t pid, int *status, int timeout_ms)
 {
     struct srv_msg m = { 0, 0, 0 };
+    long long until = now_ms() + timeout_ms;
     int err = 0;
 
     pthread_mutex_lock(&srv.lock);
     struct srv_worker *w = srv_find(pid);
-    while (w && !w->done && !err)
-        err = srv_read_one(&m);
-    if (err) {
-        srv_forget(); /* the server died: nobody can tell how the worker did */
-        w = NULL;
+    if (!w)
+        err = ECHILD;
+    while (!err && !w->done) {
+        if (timeout_ms >= 0 && (err = srv_readable(until)))
+            break;
+        if (srv_read_one(&m)) {
+            srv_forget(); /* the server died: nobody can tell how it ended */
+            err = ECHILD;
+        }
     }
-    if (w) {
+    if (!err) {
         if (status)
             *status = w->status;
         *w = srv.w[--srv.n];
     }
     pthread_mutex_unlock(&srv.lock);
-    return w ? 0 : ECHILD;
+    return err;
 }
 
 /* A fork of the program (a fork pool's worker, the caller's own child)
@@ -614,14 +634,30 @@ pid_t start_worker(enum pool_start start, int child_fd)
     return launch("worker", child_fd);
 }
 
-int wait_worker(enum pool_start start, pid_t pid, int *status)
+/* waitpid for a child of ours, at most timeout_ms (< 0: no limit). */
+static int wait_child(pid_t pid, int *status, int timeout_ms)
+{
+    struct timespec ms = { 0, 1000000L };
+
+    for (int waited = 0;; waited++) {
+        pid_t got = waitpid(pid, status, timeout_ms < 0 ? 0 : WNOHANG);
+        if (got > 0)
+            return 0;
+        if (got < 0 && errno != EINTR)
+            return errno;
+        if (got == 0) {
+            if (waited >= timeout_ms)
+                return ETIMEDOUT;
+            nanosleep(&ms, NULL);
+        }
+    }
+}
+
+int wait_worker(enum pool_start start, pid_t pid, int *status, int timeout_ms)
 {
     if (start == POOL_START_FORKSERVER)
-        return wait_forkserver_worker(pid, status);
-    while (waitpid(pid, status, 0) < 0)
-        if (errno != EINTR)
-            return errno;
-    return 0;
+        return wait_forkserver_worker(pid, status, timeout_ms);
+    return wait_child(pid, status, timeout_ms);
 }
 
 /* ---- pool_main: where a fresh image learns what it is -------------------- */

@@ -31,10 +31,12 @@ const char *start_open_error(void);
  * pool_error(NULL)). The caller still closes child_fd afterwards. */
 pid_t start_worker(enum pool_start start, int child_fd);
 
-/* Wait for a worker started by `start` to end and store its wait status in
- * *status (may be NULL). Returns 0 or an errno value: ECHILD when nobody
- * can tell any more (the caller reaped it, or its fork server is gone). */
-int wait_worker(enum pool_start start, pid_t pid, int *status);
+/* Wait for a worker started by `start` to end, at most timeout_ms (< 0:
+ * for as long as it takes), and store its wait status in *status (may be
+ * NULL). Returns 0, ETIMEDOUT when it still runs, or another errno value:
+ * ECHILD when nobody can tell any more (the caller reaped it, or its fork
+ * server is gone). */
+int wait_worker(enum pool_start start, pid_t pid, int *status, int timeout_ms);
 
 /* The parent's side of "pickling": the index of fn in pool_main's table,
  * POOL_TASK_NONE for a fork pool (the pointer travels). Returns 0, or EINVAL
@@ -49,6 +51,10 @@ pool_fn *start_task_fn(pool_fn *fn, size_t index);
  * registering its own, so that every fork takes the two locks in one order
  * (its all_lock first, as its spawn() does). */
 void start_atfork(void);
+
+/* process_pool.c's: fd moved to 3 or above (close-on-exec), the original
+ * closed; -1 with errno set. No channel may sit on stdin, stdout, stderr. */
+int pp_above_stdio(int fd);
 
 /* process_pool.c's worker: set up to die with `parent`, then serve the
  * channel on fd until the pool lets it go. Every worker ends here. */
