@@ -5,7 +5,7 @@
  * (multiprocessing.Pool) and once with threads (ThreadPool). The pool
  * itself is in ../pool.
  *
- * Usage: basic [-n N] [-w N] [--who]
+ * Usage: basic [-n N] [-w N] [--start METHOD] [--who]
  *
  * Try (from the project root):
  *   basic/basic             the tutorial's four lines
@@ -34,10 +34,12 @@
 #include "pylist.h"
 
 static const char usage[] =
-    "usage: basic [-n N] [-w N] [--who]\n"
+    "usage: basic [-n N] [-w N] [--start METHOD] [--who]\n"
     "  Map factorial over 0..N-1 with a pool of processes, then of threads.\n"
     "  -n, --items N    how many factorials (default 10; 21! and up fail)\n"
     "  -w, --workers N  workers per pool (default: the CPUs we may use)\n"
+    "      --start M    how the process pool starts its workers: fork\n"
+    "                   (default, as the tutorial), spawn or forkserver\n"
     "      --who        also show which worker computed each item\n"
     "  -h, --help       this text\n";
 
@@ -137,6 +139,7 @@ static struct options parse_options(int argc, char *argv[])
         { "items", required_argument, NULL, 'n' },
         { "workers", required_argument, NULL, 'w' },
         { "who", no_argument, NULL, 'W' },
+        { "start", required_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -149,6 +152,7 @@ static struct options parse_options(int argc, char *argv[])
         case 'n': o.n = parse_long("--items", optarg, 1, 1000000); break;
         case 'w': o.workers = parse_workers(optarg); break;
         case 'W': o.who = true; break;
+        case 'S': set_start_method(parse_start(optarg)); break;
         case 'h': print_usage(stdout); exit(0);
         default: getopt_error(c, argv);
         }
@@ -159,8 +163,14 @@ static struct options parse_options(int argc, char *argv[])
     return o;
 }
 
+/* The tasks a spawned worker may be asked to run, found there by name. */
+static const struct pool_task tasks[] = {
+    POOL_TASK(factorial_in_process),
+};
+
 int main(int argc, char *argv[])
 {
+    pool_main(tasks, sizeof tasks / sizeof tasks[0]);  /* if __name__ == "__main__": */
     prog_init("basic", usage);
     struct options o = parse_options(argc, argv);
 

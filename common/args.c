@@ -55,6 +55,16 @@ int parse_workers(const char *text)
     return (int)parse_long("--workers", text, 1, WORKERS_MAX);
 }
 
+enum pool_start parse_start(const char *text)
+{
+    enum pool_start start;
+
+    if (pool_start_parse(text, &start) != 0)
+        usage_error("--start: expected fork, spawn or forkserver, got '%s'",
+                    text);
+    return start;
+}
+
 void getopt_error(int c, char *const argv[])
 {
     const char *word = argv[optind - 1];

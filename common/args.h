@@ -11,6 +11,8 @@
 #ifndef COMMON_ARGS_H
 #define COMMON_ARGS_H
 
+#include "pool.h"
+
 /* More workers than this is taken for a typo, not a wish. */
 #define WORKERS_MAX 1024
 
@@ -24,6 +26,10 @@ double parse_double(const char *opt, const char *text, double min, double max);
 
 /* --workers N: 1 .. WORKERS_MAX. */
 int parse_workers(const char *text);
+
+/* --start fork|spawn|forkserver: how a process pool starts its workers
+ * (multiprocessing's start methods). Anything else is a usage error. */
+enum pool_start parse_start(const char *text);
 
 /* Report what getopt_long() said was wrong (it returned '?' or ':'),
  * as a usage error. Call with opterr = 0 and an optstring starting with ':'. */

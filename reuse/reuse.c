@@ -5,7 +5,7 @@
  * pool.join() waits for the workers to leave. main() does exactly that
  * with the square task (2 to the power i) and prints the results.
  *
- * Usage: reuse [-n N] [-w N] [--cost [-m M]] [--rules]
+ * Usage: reuse [-n N] [-w N] [--start M] [--cost [-m M]] [--rules]
  *
  * Try (from the project root):
  *   reuse/reuse             the pattern: open, map, close, join
@@ -36,12 +36,14 @@
 #include "tasks.h"
 
 static const char usage[] =
-    "usage: reuse [-n N] [-w N] [--cost [-m M]] [--rules]\n"
+    "usage: reuse [-n N] [-w N] [--start M] [--cost [-m M]] [--rules]\n"
     "  Open a pool without a with block, map square over range(N), close it,\n"
     "  join it, and print the results.\n"
     "  -n, --items N    items per map (default 10; with --cost 1000, as the\n"
     "                   tutorial; at most 1024, as 2^1024 overflows a double)\n"
     "  -w, --workers N  workers per pool (default: the CPUs we may use)\n"
+    "      --start M    how process pools start their workers: fork (default,\n"
+    "                   as the tutorial), spawn or forkserver\n"
     "      --cost       instead: M maps on a fresh pool each against M maps on\n"
     "                   one reused pool, for processes and for threads\n"
     "  -m, --maps M     maps for --cost (default 100)\n"
@@ -203,8 +205,10 @@ static void cost(int workers, int maps, size_t n, const long *args,
 
     if (!reused_results)
         die("malloc");
-    printf("Mean time per map, %d map%s of square over range(%zu), %d worker%s:\n",
-           maps, maps > 1 ? "s" : "", n, workers, workers > 1 ? "s" : "");
+    printf("Mean time per map, %d map%s of square over range(%zu), %d worker%s\n"
+           "(process workers started by %s):\n",
+           maps, maps > 1 ? "s" : "", n, workers, workers > 1 ? "s" : "",
+           pool_start_name(start_method()));
     for (int k = 0; k < 2; k++) {
         const char *name = pool_kind_name(kinds[k]);
         double fresh, reused;
@@ -282,6 +286,7 @@ static struct options parse_options(int argc, char *argv[])
         { "cost", no_argument, NULL, 'C' },
         { "maps", required_argument, NULL, 'm' },
         { "rules", no_argument, NULL, 'R' },
+        { "start", required_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -300,6 +305,7 @@ static struct options parse_options(int argc, char *argv[])
             break;
         case 'C': o.cost = true; break;
         case 'R': o.rules = true; break;
+        case 'S': set_start_method(parse_start(optarg)); break;
         case 'h': print_usage(stdout); exit(0);
         default: getopt_error(c, argv);
         }
@@ -316,8 +322,14 @@ static struct options parse_options(int argc, char *argv[])
 
 /* ---- main: the tutorial's advice ------------------------------------------- */
 
+/* The tasks a spawned worker may be asked to run, found there by name. */
+static const struct pool_task tasks[] = {
+    POOL_TASK(square_task),
+};
+
 int main(int argc, char *argv[])
 {
+    pool_main(tasks, sizeof tasks / sizeof tasks[0]);  /* if __name__ == "__main__": */
     prog_init("reuse", usage);
     struct options o = parse_options(argc, argv);
     size_t n = (size_t)o.n;
