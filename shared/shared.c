@@ -230,14 +230,19 @@ static struct list *shared;
 struct witness {
     long pid;
     size_t len;
+    long fresh;     /* 1: the worker made its list itself (a fresh image) */
 };
 
 /* Append the argument to `shared`. result is NULL (result_size 0), or a
  * struct witness for --copies. */
 static int append(const void *arg, void *result)
 {
-    if (!shared)
+    static bool made_here;
+
+    if (!shared) {
         shared = list_new(FRESH_LIST_CAP); /* a spawned worker: see above */
+        made_here = true;
+    }
     size_t len = list_append(shared, *(const long long *)arg);
 
     if (len == 0)
@@ -246,6 +251,7 @@ static int append(const void *arg, void *result)
         struct witness *w = result;
         w->pid = (long)getpid();
         w->len = len;
+        w->fresh = made_here;
     }
     return 0;
 }
@@ -315,9 +321,14 @@ static void show_copies(const struct witness *w, size_t n)
         if (w[i].len > held[j])
             held[j] = w[i].len;
     }
-    printf("  each worker process appended to its own copy of the list:\n");
+    if (n && w[0].fresh)
+        printf("  each worker process appended to a list it made itself: a\n"
+               "  fresh image of the program has no list from the parent:\n");
+    else
+        printf("  each worker process appended to its own copy of the list:\n");
     for (size_t j = 0; j < k; j++) {
-        printf("    worker pid %ld: its copy holds %zu\n", pids[j], held[j]);
+        printf("    worker pid %ld: its %s holds %zu\n", pids[j],
+               w[0].fresh ? "list" : "copy", held[j]);
         total += held[j];
     }
     printf("  %zu in all; the parent's list holds %zu\n", total, shared->len);

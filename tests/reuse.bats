@@ -57,7 +57,8 @@ threads pool:
     local won=''
     for _ in 1 2 3; do
         run -0 R --cost -w 2
-        [ "${lines[0]}" = "Mean time per map, 100 maps of square over range(1000), 2 workers:" ]
+        [ "${lines[0]}" = "Mean time per map, 100 maps of square over range(1000), 2 workers" ]
+        [ "${lines[1]}" = "(process workers started by fork):" ]
         for kind in processes threads; do
             fresh=$(sed -n "s/^$kind, a fresh pool per map: \([0-9.]*\)s\$/\1/p" <<<"$output")
             reused=$(sed -n "s/^$kind, one pool reused: *\([0-9.]*\)s\$/\1/p" <<<"$output")
@@ -75,7 +76,7 @@ threads pool:
 
 @test "reuse: --cost -m and -n set the maps and the items" {
     run -0 R --cost -m 5 -n 100 -w 1
-    [ "${lines[0]}" = "Mean time per map, 5 maps of square over range(100), 1 worker:" ]
+    [ "${lines[0]}" = "Mean time per map, 5 maps of square over range(100), 1 worker" ]
     [ "$(grep -c 'the reused pool is [0-9.]*x faster$' <<<"$output")" -eq 2 ]
 }
 
@@ -112,4 +113,12 @@ EOF_CASES
     run -0 --separate-stderr t bash -c 'sleep 3 & exec "$1" -w 2' _ "$ROOT/reuse/reuse"
     [ "${lines[4]}" = "pool.join()                   every worker has left: no worker process remains" ] ||
         { echo "got: ${lines[4]}; stderr: $stderr"; false; }
+}
+
+@test "reuse: --cost under each start method names it and checks the results" {
+    for m in fork spawn forkserver; do
+        run -0 R --cost -m 3 -n 100 -w 2 --start "$m"
+        [ "${lines[1]}" = "(process workers started by $m):" ] || { echo "$output"; false; }
+        grep -q '^processes: the reused pool is [0-9.]*x faster$' <<<"$output"
+    done
 }
