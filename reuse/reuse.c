@@ -239,7 +239,7 @@ static void refused(struct pool *pool, enum pool_kind kind, const char *call,
         pool_fatal(pool, "%s pool: %s should fail with EINVAL and '%s', got %d"
                    " and '%s'", pool_kind_name(kind), call, words, err,
                    pool_error(pool));
-    printf("  %s: %s -> EINVAL, \"%s\"\n", pool_kind_name(kind), call, words);
+    printf("  %s: %s -> refused: \"%s\"\n", pool_kind_name(kind), call, words);
 }
 
 /* --rules: for each kind, join before close and map after close, each
@@ -249,7 +249,9 @@ static void rules(int workers, const long *args, double *results, size_t n)
     static const enum pool_kind kinds[] = { POOL_PROCESSES, POOL_THREADS };
 
     printf("Breaking the pool's lifecycle rules on purpose: each refusal below\n"
-           "is the lesson. CPython raises ValueError with the same words.\n");
+           "is the lesson. CPython raises ValueError with the same words; the\n"
+           "C call returns EINVAL (\"invalid argument\") and pool_error() has\n"
+           "the words.\n");
     for (int k = 0; k < 2; k++) {
         struct pool *pool = open_or_die(kinds[k], workers);
 

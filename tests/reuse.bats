@@ -37,14 +37,16 @@ pool.join()                   every worker has left: no worker process remains'
 @test "reuse: --rules: map after close and join before close are refused, exit 0" {
     run -0 R --rules -w 2
     expected='Breaking the pool'"'"'s lifecycle rules on purpose: each refusal below
-is the lesson. CPython raises ValueError with the same words.
+is the lesson. CPython raises ValueError with the same words; the
+C call returns EINVAL ("invalid argument") and pool_error() has
+the words.
 processes pool:
-  processes: join before close -> EINVAL, "Pool is still running"
-  processes: map after close -> EINVAL, "Pool not running"
+  processes: join before close -> refused: "Pool is still running"
+  processes: map after close -> refused: "Pool not running"
   processes: close, then join -> fine
 threads pool:
-  threads: join before close -> EINVAL, "Pool is still running"
-  threads: map after close -> EINVAL, "Pool not running"
+  threads: join before close -> refused: "Pool is still running"
+  threads: map after close -> refused: "Pool not running"
   threads: close, then join -> fine'
     [ "$output" = "$expected" ]
 }
