@@ -20,6 +20,7 @@
  *
  * See also: process_pool.c, docs/pool.md.
  */
+#define _POSIX_C_SOURCE 200809L /* sigset_t, pthread_sigmask */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>

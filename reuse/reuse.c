@@ -283,14 +283,8 @@ struct options {
 static struct options parse_options(int argc, char *argv[])
 {
     static const struct option longopts[] = {
-        { "items", required_argument, NULL, 'n' },
-        { "workers", required_argument, NULL, 'w' },
-        { "cost", no_argument, NULL, 'C' },
-        { "maps", required_argument, NULL, 'm' },
-        { "rules", no_argument, NULL, 'R' },
-        { "start", required_argument, NULL, 'S' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        OPT_VALUE("items", 'n'), OPT_FLAG("cost", 'C'), OPT_VALUE("maps", 'm'),
+        OPT_FLAG("rules", 'R'), OPT_POOL, OPT_END,
     };
     struct options o = { .maps = 100 }; /* n 0: the mode's default */
     bool maps_given = false;
@@ -300,16 +294,13 @@ static struct options parse_options(int argc, char *argv[])
     while ((c = getopt_long(argc, argv, ":n:w:m:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'n': o.n = parse_long("--items", optarg, 1, 1024); break;
-        case 'w': o.workers = parse_workers(optarg); break;
         case 'm':
             o.maps = parse_long("--maps", optarg, 1, 1000000);
             maps_given = true;
             break;
         case 'C': o.cost = true; break;
         case 'R': o.rules = true; break;
-        case 'S': set_start_method(parse_start(optarg)); break;
-        case 'h': print_usage(stdout); exit(0);
-        default: getopt_error(c, argv);
+        default: pool_option(c, argv, &o.workers);
         }
     }
     no_operands(argc, argv);

@@ -601,17 +601,9 @@ struct options {
 static struct options parse_options(int argc, char *argv[])
 {
     static const struct option longopts[] = {
-        { "items", required_argument, NULL, 'n' },
-        { "workers", required_argument, NULL, 'w' },
-        { "copies", no_argument, NULL, 'C' },
-        { "explicit", no_argument, NULL, 'E' },
-        { "race", no_argument, NULL, 'R' },
-        { "runs", required_argument, NULL, 'r' },
-        { "race-items", required_argument, NULL, 'm' },
-        { "fork-lock", no_argument, NULL, 'L' },
-        { "start", required_argument, NULL, 'S' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        OPT_VALUE("items", 'n'), OPT_FLAG("copies", 'C'), OPT_FLAG("explicit", 'E'),
+        OPT_FLAG("race", 'R'), OPT_VALUE("runs", 'r'), OPT_VALUE("race-items", 'm'),
+        OPT_FLAG("fork-lock", 'L'), OPT_POOL, OPT_END,
     };
     struct options o = { .n = 20, .runs = 5, .m = 100000 };
     bool runs_given = false, m_given = false;
@@ -621,12 +613,10 @@ static struct options parse_options(int argc, char *argv[])
     while ((c = getopt_long(argc, argv, ":n:w:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'n': o.n = parse_long("--items", optarg, 1, 1000000); break;
-        case 'w': o.workers = parse_workers(optarg); break;
         case 'C': o.copies = true; break;
         case 'E': o.explicitly = true; break;
         case 'R': o.racing = true; break;
         case 'L': o.fork_lock = true; break;
-        case 'S': set_start_method(parse_start(optarg)); break;
         case 'r':
             o.runs = parse_long("--runs", optarg, 1, 1000);
             runs_given = true;
@@ -635,8 +625,7 @@ static struct options parse_options(int argc, char *argv[])
             o.m = parse_long("--race-items", optarg, 1, 10000000);
             m_given = true;
             break;
-        case 'h': print_usage(stdout); exit(0);
-        default: getopt_error(c, argv);
+        default: pool_option(c, argv, &o.workers);
         }
     }
     no_operands(argc, argv);

@@ -399,16 +399,9 @@ struct options {
 static struct options parse_options(int argc, char *argv[])
 {
     static const struct option longopts[] = {
-        { "unit", required_argument, NULL, 'u' },
-        { "repeats", required_argument, NULL, 'r' },
-        { "items", required_argument, NULL, 'n' },
-        { "workers", required_argument, NULL, 'w' },
-        { "digits", required_argument, NULL, 'd' },
-        { "cpu", no_argument, NULL, 'C' },
-        { "predict", no_argument, NULL, 'P' },
-        { "start", required_argument, NULL, 'S' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        OPT_VALUE("unit", 'u'), OPT_VALUE("repeats", 'r'), OPT_VALUE("items", 'n'),
+        OPT_VALUE("digits", 'd'), OPT_FLAG("cpu", 'C'), OPT_FLAG("predict", 'P'),
+        OPT_POOL, OPT_END,
     };
     struct options o = { .unit = 1, .items = 1000 };
     int c;
@@ -425,13 +418,10 @@ static struct options parse_options(int argc, char *argv[])
             break;
         case 'r': o.repeats = parse_long("--repeats", optarg, 1, 100000); break;
         case 'n': o.items = parse_long("--items", optarg, 1, 1024); break;
-        case 'w': o.workers = parse_workers(optarg); break;
         case 'd': digits = (int)parse_long("--digits", optarg, 1, 9); break;
         case 'C': o.cpu = true; break;
         case 'P': o.predict = true; break;
-        case 'S': set_start_method(parse_start(optarg)); break;
-        case 'h': print_usage(stdout); exit(0);
-        default: getopt_error(c, argv);
+        default: pool_option(c, argv, &o.workers);
         }
     }
     no_operands(argc, argv);
