@@ -28,10 +28,15 @@ struct pool *open_or_die(enum pool_kind kind, int workers)
         return pool;
     if (kind == POOL_THREADS)
         die_en(err, "cannot open a pool of %d threads", workers);
-    /* The pool's own words say more than errno can (pool_main missing). */
+    /* The pool's own words, when it has some, say more than errno can
+     * (spawn before pool_main); pool.h names the text it has when not. */
+    const char *why = pool_error(NULL);
+    if (strcmp(why, "no pool (NULL)") == 0)
+        why = strerror(err);
+    if (start == POOL_START_FORK)
+        fatal_folded("cannot open a pool of %d processes: %s", workers, why);
     fatal_folded("cannot open a pool of %d processes (%s): %s", workers,
-                 pool_start_name(start),
-                 *pool_error(NULL) ? pool_error(NULL) : strerror(err));
+                 pool_start_name(start), why);
 }
 
 void map_or_die(struct pool *pool, const char *what, pool_fn *fn,
