@@ -1383,6 +1383,31 @@ static void case_too_large(void)
     pool_free(p);
 }
 
+/* With arg_size 0 every task gets NULL, in both kinds of pool. */
+static int wants_null(const void *arg, void *result)
+{
+    *(long *)result = arg == NULL ? 1 : 2;
+    return 0;
+}
+
+static void case_zero_arg(void)
+{
+    enum { N = 6 };
+    long args[N], res[N];
+    struct pool *p = open_or_fail(2);
+
+    fill(args, N);
+    CHECK(pool_map(p, wants_null, args, 0, res, sizeof *res, N, 1) == 0,
+          "map: %s", pool_error(p));
+    for (size_t i = 0; i < N; i++)
+        CHECK(res[i] == 1, "item %zu: the task got %s", i,
+              res[i] == 2 ? "a pointer, not NULL" : "nothing");
+    CHECK(pool_map(p, wants_null, NULL, 0, res, sizeof *res, N, 0) == 0,
+          "map with NULL args: %s", pool_error(p));
+    pool_free(p);
+    printf("arg_size 0: every task got NULL\n");
+}
+
 /* ---- misuse from threads ------------------------------------------------- */
 
 static void case_null(void)
@@ -1526,6 +1551,7 @@ static const struct test tests[] = {
     { "orphan", case_orphan, true, true }, /* it sleeps a minute */
     { "copies", case_copies, false, false },
     { "null", case_null, false, false },
+    { "zero_arg", case_zero_arg, false, false },
     { "no_memory", case_no_memory, true, false },
     { "too_large", case_too_large, false, false },
     { "closed_channel", case_closed_channel, true, false },
