@@ -10,21 +10,40 @@
  *     +-----------+   task: fn, first, count, args   +-----------+
  *     | fd[k] ====|=================================>| read task |
  *     |           |<=================================|== reply   |
- *     +-----------+  reply: first, count, err[], res  +-----------+
+ *     +-----------+  reply: first, count, ran, err,  +-----------+
+ *                           results
  *
  * The parent poll()s the busy workers' channels. A readable channel holds a
  * reply, or end-of-file when the worker died: then the chunk it held is
  * lost, the worker is reaped (its wait status says how it died), a new one
  * is forked in its slot, and the map goes on with the remaining chunks.
  *
- * Pitfalls handled here, each a real bug in other pools:
- *  - stdio is flushed before fork and workers end with _exit, or buffered
- *    output is written twice when stdout is a pipe or a file;
+ * Reading order, from a program's main down to fork() and back:
+ *   1. pool_open (pool.c) calls pool->ops->start, which for processes is
+ *      pp_start (at the bottom of this file): one spawn() a worker.
+ *   2. spawn() makes the channel (make_channel) and forks. The parent keeps
+ *      one end; the child calls become_worker(), which never returns.
+ *   3. become_worker() cuts the child loose from the parent's other
+ *      channels and signals, then runs worker_main(): read a task, run it
+ *      (run_items, pool.c), send the reply, until told to stop.
+ *   4. pool_map (pool.c) calls ops->map = pp_map: assign() and give() hand
+ *      out chunks, poll() waits, receive() reads replies, worker_died()
+ *      deals with a death.
+ *   5. pool_close (pool.c) calls ops->stop = pp_stop: a stop message to each
+ *      worker; pool_join calls pp_join: waitpid for each.
+ *
+ * Pitfalls handled here, each a real bug in other pools (docs/pool.md has
+ * the whole list, with what goes wrong elsewhere):
+ *  - stdio is flushed before fork, workers flush what tasks printed and end
+ *    with _exit: output is neither written twice nor lost;
+ *  - no channel on fds 0-2, where a program's own output would go into it;
  *  - a new worker closes every other channel end this process holds (of
  *    this pool and of any other), or a closed channel never reads as EOF;
+ *  - pool_close sends a stop message: a child the caller forked holds copies
+ *    of the channels, and end of file alone would wait for that child;
  *  - writes use MSG_NOSIGNAL, so a dead worker means EPIPE, not SIGPIPE;
  *  - a fork refused half way through pool_open stops and reaps the workers
- *    already started;
+ *    already started; a worker that dies at once is not forked in a loop;
  *  - every child is reaped: no zombies, no descriptors left open.
  *
  * See also: thread_pool.c, docs/pool.md, python/cpython#66587 (a Pool whose
@@ -254,7 +273,7 @@ static bool same_channel(int fd, const struct stat *was)
  * died, or closed the channel without a word). Not only at end of file: a
  * child the caller forked holds copies of the parent's channel ends, and
  * end of file then comes only when that child exits too. */
-static void worker_main(int fd)
+static _Noreturn void worker_main(int fd)
 {
     struct task_msg t;
     struct stat channel;
@@ -336,6 +355,36 @@ static int make_channel(int sv[2])
     return 0;
 }
 
+/* The child's side of spawn(): cut loose from what the parent holds, then
+ * be a worker until told to stop. fd is our end of the channel, other_end
+ * the parent's. all_lock is ours (held across fork by spawn), so the list
+ * of pools is read safely. Never returns. */
+static _Noreturn void become_worker(int fd, int other_end, pid_t parent)
+{
+    /* Die with the parent, even in the middle of a long task; and if it is
+     * already gone, do not start. (Linux sends the signal when the thread
+     * that forked us exits: see pool.h.) */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+        _exit(1);
+    /* pool_terminate's SIGTERM must end us, whatever the caller made of
+     * SIGTERM for itself. */
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    signal(SIGTERM, SIG_DFL);
+    pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+    /* Every other channel end: a sibling's death must read as end of file
+     * in the parent, and no pool may wait on us for it. */
+    for (struct process_pool *p = all_pools; p; p = p->next)
+        for (int i = 0; i < p->n; i++)
+            if (p->w[i].fd >= 0) {
+                close(p->w[i].fd);
+                p->w[i].fd = -1; /* in our copy: the number may be reused */
+            }
+    close(other_end);
+    worker_main(fd);
+}
+
 /* Fork a worker into slot k. Returns 0 or an errno value. */
 static int spawn(struct process_pool *pp, int k)
 {
@@ -350,28 +399,8 @@ static int spawn(struct process_pool *pp, int k)
     }
     spawning = true;
     pid = fork();
-    if (pid == 0) {
-        /* Die with the parent, even in the middle of a long task; and if it
-         * is already gone, do not start. (Linux sends the signal when the
-         * thread that forked us exits: see pool.h.) */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-            _exit(1);
-        /* pool_terminate's SIGTERM must end us, whatever the caller made
-         * of SIGTERM for itself. */
-        sigset_t term;
-        sigemptyset(&term);
-        sigaddset(&term, SIGTERM);
-        signal(SIGTERM, SIG_DFL);
-        pthread_sigmask(SIG_UNBLOCK, &term, NULL);
-        for (struct process_pool *p = all_pools; p; p = p->next)
-            for (int i = 0; i < p->n; i++)
-                if (p->w[i].fd >= 0) {
-                    close(p->w[i].fd);
-                    p->w[i].fd = -1; /* in our copy: the number may be reused */
-                }
-        close(sv[0]);
-        worker_main(sv[1]);
-    }
+    if (pid == 0)
+        become_worker(sv[1], sv[0], parent);
     err = errno;
     spawning = false;
     close(sv[1]);
