@@ -60,13 +60,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pool_impl.h"
@@ -357,8 +357,8 @@ static int make_channel(int sv[2])
 
 /* The child's side of spawn(): cut loose from what the parent holds, then
  * be a worker until told to stop. fd is our end of the channel, other_end
- * the parent's. all_lock is ours (held across fork by spawn), so the list
- * of pools is read safely. Never returns. */
+ * the parent's. spawn() held all_lock across the fork, so our copy of the
+ * list of pools is whole, and we are its only thread. Never returns. */
 static _Noreturn void become_worker(int fd, int other_end, pid_t parent)
 {
     /* Die with the parent, even in the middle of a long task; and if it is

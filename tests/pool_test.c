@@ -632,9 +632,9 @@ static void case_lost_zeros(void)
     static const size_t dead[] = { 5, 4, 6 };
     long args[N];
     struct out res[N];
-    struct pool *p = open_or_fail(2);
 
     CHECK(kind == POOL_PROCESSES, "processes only");
+    struct pool *p = open_or_fail(2);
     fill(args, N);
     for (int i = 0; i < 3; i++) {
         scribble(res, sizeof res);
@@ -689,9 +689,9 @@ static void case_closed_channel(void)
     enum { N = 8 };
     long args[N];
     struct out res[N];
-    struct pool *p = open_or_fail(2);
 
     CHECK(kind == POOL_PROCESSES, "processes only");
+    struct pool *p = open_or_fail(2);
     fill(args, N);
     for (int i = 0; i < 2; i++) {
         int err = pool_map(p, i ? close_channel_run_on : close_channel, args,
