@@ -636,7 +636,7 @@ static void lose_rest(struct process_pool *pp, struct pool_job *job,
         snprintf(why, sizeof why, "no worker could be started (fork failed: "
                  "%s)", strerror(err));
     } else {
-        err = pp->death_err;
+        err = pp->death_err ? pp->death_err : EPIPE;
         snprintf(why, sizeof why, "no worker left: %.*s",
                  (int)(sizeof why - 20), pp->death);
     }
@@ -664,11 +664,12 @@ static int pp_map(struct pool *pool, struct pool_job *job)
         pp->w[k].fresh = pp->w[k].benched = false;
 
     for (;;) {
-        /* Every idle slot takes the next chunk; m counts the busy ones. */
+        /* Every idle slot takes the next chunk (again when the worker died
+         * taking one); m counts the busy ones. */
         int m = 0;
         for (int k = 0; k < pp->n; k++) {
-            if (!pp->w[k].busy && next < job->nchunks &&
-                assign(pp, k, job, next))
+            while (!pp->w[k].busy && next < job->nchunks &&
+                   assign(pp, k, job, next))
                 next++;
             if (pp->w[k].busy) {
                 pfd[m].fd = pp->w[k].fd;

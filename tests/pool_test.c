@@ -1353,8 +1353,28 @@ static void case_no_memory(void)
           pool_error(p));
     /* 2 replacements in the map, which die at once, and 2 after it. */
     CHECK(forks <= 4, "%d forks", forks);
-    malloc_limit = 0;
     pool_free(p);
+
+    /* One worker, items larger than a socket buffer: it dies while the
+     * chunk is still being sent, and so does its one replacement. */
+    enum { BIG_ITEM = 4 << 20 };
+    malloc_limit = 0;
+    unsigned char *big = malloc(4 * (size_t)BIG_ITEM);
+    CHECK(big != NULL, "malloc");
+    memset(big, 7, 4 * (size_t)BIG_ITEM);
+    malloc_limit = SIZE / 2;
+    p = open_or_fail(1);
+    fork_calls = 0;
+    err = pool_map(p, first_byte, big, BIG_ITEM, res, sizeof *res, 4, 1);
+    printf("%s\n", pool_error(p));
+    CHECK(err == ENOMEM && strstr(pool_error(p), "ran out of memory") &&
+          strstr(pool_error(p), "(4 items failed in all)"), "one worker: %d, %s",
+          err, pool_error(p));
+    CHECK(fork_calls == 2, "one worker: %d forks, want 1 in the map and 1 "
+          "after it", (int)fork_calls);
+    pool_free(p);
+    free(big);
+    malloc_limit = 0;
 
     /* A fresh pool with room: the same map succeeds. */
     p = open_or_fail(2);
