@@ -1385,7 +1385,7 @@ static void case_no_memory(void)
     pool_free(p);
     free(args);
     CHECK(no_children(), "children left");
-    printf("forks in the map: %d\n", forks);
+    printf("forks for 2 workers, in the map and after it: %d\n", forks);
 }
 
 /* Sizes no array can have: EINVAL, as pool.h promises, for both kinds. */
