@@ -429,15 +429,18 @@ static const char *ran_list(size_t n)
     return buf;
 }
 
-/* The example of CPython's semantics: item 0 takes 0.3 s, items 1 and 7
- * fail at once. */
+/* The example of CPython's semantics: item 0 is slow, items 1 and 7 fail
+ * at once. Item 0 waits, instead of for 0.3 s, until item 10 has run: the
+ * worker that failed at item 7 has then moved on to chunk 2, so chunk 1's
+ * failure has arrived (at the parent, or under the thread pool's lock).
+ * The same outcome as the sleep, without a race on a loaded machine. */
 static int slow_first(const void *arg, void *result)
 {
     long x = *(const long *)arg;
 
     atomic_store(&ran_flags[x], 1);
-    if (x == 0)
-        nap_ms(300);
+    for (int i = 0; x == 0 && i < 10000 && !atomic_load(&ran_flags[10]); i++)
+        nap_ms(1);
     if (x == 1)
         return ERANGE;
     if (x == 7)
@@ -445,7 +448,7 @@ static int slow_first(const void *arg, void *result)
     return square(arg, result);
 }
 
-/* 2 workers, 20 items, chunks of 5: chunk 0 stops at item 1 after 0.3 s,
+/* 2 workers, 20 items, chunks of 5: chunk 0 stops at item 1 after item 0,
  * chunk 1 stops at item 7 at once, chunks 2 and 3 run whole. As in CPython
  * (list(map(f, chunk)) per chunk; MapResult._set keeps the first exception
  * to arrive): items 0 1 5 6 7 10-19 ran, and the error is item 7's. */
