@@ -52,6 +52,14 @@ expect() {
     done
 }
 
+@test "start: a task that closes its channel is reported as such" {
+    for m in "${METHODS[@]}"; do
+        st closed_channel "$m"
+        expect "$m: had its channel closed (by a task?) and left"
+        expect "$m: had its channel closed (by a task?) while still running, and was killed by the pool"
+    done
+}
+
 @test "start: an unregistered task fails clearly under spawn and forkserver" {
     st unregistered fork
     expect "fork: an unregistered task runs"

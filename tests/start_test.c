@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -109,6 +110,24 @@ static int invert(const void *arg, void *result)
     return 0;
 }
 
+/* Item 3 closes its worker's channel (every socket above 2: under spawn
+ * the channel is on 3, under forkserver wherever it arrived), then returns
+ * at once, or runs on a while: the pool waits a grace period, then kills. */
+static int close_channel(const void *arg, void *result)
+{
+    long x = *(const long *)arg;
+
+    if (x == 3 || x == -3) {
+        for (int fd = 3; fd < 1024; fd++) {
+            struct stat st;
+            if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+                close(fd);
+        }
+        nap_ms(x < 0 ? 1000 : 0);
+    }
+    return square(arg, result);
+}
+
 /* What a worker is: its pid, its parent, and what it sees of set_in_main. */
 struct who {
     long pid, ppid, global;
@@ -148,7 +167,7 @@ static int cube(const void *arg, void *result)
 static const struct pool_task tasks[] = {
     POOL_TASK(square),  POOL_TASK(slow_square),        POOL_TASK(suicidal),
     POOL_TASK(exiting), POOL_TASK(whoami), POOL_TASK(announce_and_sleep),
-    POOL_TASK(picky),   POOL_TASK(invert),
+    POOL_TASK(picky),   POOL_TASK(invert),   POOL_TASK(close_channel),
 };
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -374,6 +393,30 @@ static void case_errors(void)
     printf("%s: two 1 MiB items there and back\n", method_name);
 }
 
+/* A task closes its worker's channel: reported as such, whether the
+ * worker then leaves (it finds its channel gone) or runs on and is killed
+ * after the grace period. Under forkserver the server tells how it ended. */
+static void case_closed_channel(void)
+{
+    enum { N = 8 };
+    long args[N], res[N];
+    struct pool *p = open_or_fail(2);
+
+    for (int i = 0; i < 2; i++) {
+        fill(args, N);
+        args[3] = i ? -3 : 3;
+        int err = pool_map(p, close_channel, args, sizeof *args, res,
+                           sizeof *res, N, 1);
+        CHECK(err == EPIPE, "map returned %d: %s", err, pool_error(p));
+        CHECK(strncmp(pool_error(p), "item 3 lost: worker", 19) == 0 &&
+              strstr(pool_error(p), "had its channel closed"), "words: %s",
+              pool_error(p));
+        printf("%s: %s\n", method_name, strstr(pool_error(p), ") ") + 2);
+    }
+    map_squares(p, 60, 1);
+    pool_free(p);
+}
+
 /* A task not in pool_main's table: refused under spawn and forkserver with
  * words that say why, and the pool maps on. Under fork the pointer is good. */
 static void case_unregistered(void)
@@ -550,6 +593,7 @@ static const struct test tests[] = {
     { "kill", case_kill, false },
     { "unregistered", case_unregistered, false },
     { "errors", case_errors, false },
+    { "closed_channel", case_closed_channel, false },
     { "server_death", case_server_death, true }, /* forkserver only */
     { "cycles", case_cycles, false },
     { "before_main", case_before_main, true }, /* runs before pool_main */
