@@ -417,6 +417,58 @@ static void case_closed_channel(void)
     pool_free(p);
 }
 
+/* A caller that ignores SIGCHLD takes its children's exit status away:
+ * fork and spawn workers then die "how is unknown"; forkserver workers are
+ * the server's children, and the server still says how. */
+static void case_sigchld_ignored(void)
+{
+    enum { N = 8 };
+    long args[N], res[N];
+
+    signal(SIGCHLD, SIG_IGN);
+    fill(args, N);
+    struct pool *p = open_or_fail(2);
+    int err = pool_map(p, suicidal, args, sizeof *args, res, sizeof *res, N,
+                       1);
+    const char *want = method == POOL_START_FORKSERVER
+                           ? "was killed by signal 9"
+                           : "died (how is unknown";
+    CHECK(err == EPIPE && strstr(pool_error(p), want), "%d: %s", err,
+          pool_error(p));
+    printf("%s: %s\n", method_name, strstr(pool_error(p), ") ") + 2);
+    CHECK(pool_close(p) == 0 && pool_join(p) == 0, "join: %s",
+          pool_error(p));
+    pool_free(p);
+    signal(SIGCHLD, SIG_DFL);
+}
+
+/* A worker stopped with SIGSTOP does not hang pool_free (SIGTERM, then
+ * SIGCONT, then the wait), whoever is its parent. */
+static void case_stopped(void)
+{
+    long args[2] = { 0, 1 };
+    struct who w[2];
+    char path[64], state = 0;
+    struct pool *p = open_or_fail(2);
+
+    CHECK(pool_map(p, whoami, args, sizeof *args, w, sizeof *w, 2, 1) == 0,
+          "map: %s", pool_error(p));
+    kill((pid_t)w[0].pid, SIGSTOP);
+    snprintf(path, sizeof path, "/proc/%ld/stat", w[0].pid);
+    for (int i = 0; i < 5000 && state != 'T'; i++) { /* until it is stopped */
+        FILE *f = fopen(path, "r");
+        if (f) {
+            CHECK(fscanf(f, "%*d %*s %c", &state) == 1, "read %s", path);
+            fclose(f);
+        }
+        if (state != 'T')
+            nap_ms(1);
+    }
+    CHECK(state == 'T', "worker %ld never stopped", w[0].pid);
+    pool_free(p);
+    printf("%s: a stopped worker: pool_free returned\n", method_name);
+}
+
 /* A task not in pool_main's table: refused under spawn and forkserver with
  * words that say why, and the pool maps on. Under fork the pointer is good. */
 static void case_unregistered(void)
@@ -594,6 +646,8 @@ static const struct test tests[] = {
     { "unregistered", case_unregistered, false },
     { "errors", case_errors, false },
     { "closed_channel", case_closed_channel, false },
+    { "sigchld_ignored", case_sigchld_ignored, false },
+    { "stopped", case_stopped, false },
     { "server_death", case_server_death, true }, /* forkserver only */
     { "cycles", case_cycles, false },
     { "before_main", case_before_main, true }, /* runs before pool_main */
