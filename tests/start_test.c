@@ -200,6 +200,26 @@ static void map_squares(struct pool *p, size_t n, size_t chunksize)
         CHECK(res[i] == (long)(i * i), "results[%zu] = %ld", i, res[i]);
 }
 
+/* The state letter of process pid ('R', 'S', 'T' stopped, 'Z' zombie...)
+ * and its parent, from /proc/PID/stat; 0 when it is gone. */
+static char proc_state(const char *pid, long *ppid)
+{
+    char path[288], buf[512];
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    /* "pid (comm) state ppid ...": comm may hold spaces and ')'. */
+    char *close = strrchr(buf, ')');
+    char state;
+    if (!close || sscanf(close + 1, " %c %ld", &state, ppid) != 2)
+        return 0;
+    return state;
+}
+
 /* The processes whose parent is `parent`, zombies included: their pids into
  * pids[0..max), their number returned. */
 static int children_of(pid_t parent, pid_t *pids, int max)
@@ -210,22 +230,9 @@ static int children_of(pid_t parent, pid_t *pids, int max)
 
     CHECK(d != NULL, "opendir /proc: %s", strerror(errno));
     while ((e = readdir(d))) {
-        char path[288], buf[512];
-        if (!isdigit((unsigned char)e->d_name[0]))
-            continue;
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue; /* gone meanwhile */
-        size_t len = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[len] = '\0';
-        /* "pid (comm) state ppid ...": comm may hold spaces and ')'. */
-        char *close = strrchr(buf, ')');
-        char state;
         long ppid;
-        if (close && sscanf(close + 1, " %c %ld", &state, &ppid) == 2 &&
-            ppid == (long)parent) {
+        if (isdigit((unsigned char)e->d_name[0]) &&
+            proc_state(e->d_name, &ppid) && ppid == (long)parent) {
             if (n < max)
                 pids[n] = (pid_t)atol(e->d_name);
             n++;
@@ -446,25 +453,18 @@ static void case_sigchld_ignored(void)
  * SIGCONT, then the wait), whoever is its parent. */
 static void case_stopped(void)
 {
-    long args[2] = { 0, 1 };
+    long args[2] = { 0, 1 }, ppid;
     struct who w[2];
-    char path[64], state = 0;
+    char pid[24];
     struct pool *p = open_or_fail(2);
 
     CHECK(pool_map(p, whoami, args, sizeof *args, w, sizeof *w, 2, 1) == 0,
           "map: %s", pool_error(p));
     kill((pid_t)w[0].pid, SIGSTOP);
-    snprintf(path, sizeof path, "/proc/%ld/stat", w[0].pid);
-    for (int i = 0; i < 5000 && state != 'T'; i++) { /* until it is stopped */
-        FILE *f = fopen(path, "r");
-        if (f) {
-            CHECK(fscanf(f, "%*d %*s %c", &state) == 1, "read %s", path);
-            fclose(f);
-        }
-        if (state != 'T')
-            nap_ms(1);
-    }
-    CHECK(state == 'T', "worker %ld never stopped", w[0].pid);
+    snprintf(pid, sizeof pid, "%ld", w[0].pid);
+    for (int i = 0; i < 5000 && proc_state(pid, &ppid) != 'T'; i++)
+        nap_ms(1); /* until it is stopped */
+    CHECK(proc_state(pid, &ppid) == 'T', "worker %s never stopped", pid);
     pool_free(p);
     printf("%s: a stopped worker: pool_free returned\n", method_name);
 }
