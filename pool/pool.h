@@ -233,6 +233,8 @@ struct pool_task {
  * the fork server (recognised by the environment its parent gave it) it
  * becomes that and never returns. */
 void pool_main(const struct pool_task *tasks, size_t ntasks);
+/* The same, for a table that is an array in scope: POOL_MAIN(tasks). */
+#define POOL_MAIN(table) pool_main((table), sizeof(table) / sizeof (table)[0])
 
 /* "fork", "spawn", "forkserver"; and back: 0, or EINVAL for another name. */
 const char *pool_start_name(enum pool_start start);
