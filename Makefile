@@ -2,6 +2,7 @@
 #
 #   make            build everything
 #   make demo       run every program, tutorial output first, then the extras
+#   make present    the same, one section at a time: Enter before each one
 #   make test       build and run the bats tests (alias: make check)
 #   make asan       the tests again under AddressSanitizer + UBSan
 #   make tsan       the tests again under ThreadSanitizer
@@ -20,7 +21,7 @@ DIRS  := $(LIBS) $(PROGS) $(TOOLS)
 # Every bats run is bounded: a hung test fails instead of hanging CI.
 TEST_TIMEOUT ?= 900
 BATS         ?= bats
-BATS_FLAGS   ?=
+BATS_FLAGS   ?= --print-output-on-failure
 
 # Sanitizer reports go to files, never into a test's output, and any file
 # found after the run fails the target: a report cannot go unnoticed.
@@ -42,8 +43,26 @@ $(DIRS:%=build-%): build-%:
 
 $(addprefix build-,$(PROGS) $(TOOLS)): $(LIBS:%=build-%)
 
-demo: all
+# The demo shows the programs only: the build is quiet (its output appears
+# only when it fails), and every line fits in 80 columns.
+quiet-build:
+	@echo "building..."
+	@log=$$(mktemp) && \
+	if $(MAKE) -s --no-print-directory all >"$$log" 2>&1; then rm -f "$$log"; \
+	else cat "$$log"; rm -f "$$log"; exit 1; fi
+
+demo: quiet-build
 	@for d in $(PROGS); do $(MAKE) -s --no-print-directory -C $$d demo || exit 1; done
+
+# present: the demo paced for a class. Before each section, when stdin is a
+# terminal, wait for Enter (q and Enter stop); otherwise run straight on.
+present: quiet-build
+	@for d in $(PROGS); do \
+	    if [ -t 0 ]; then \
+	        printf '\n-- next: %s. Enter to run it, q and Enter to stop: ' "$$d"; \
+	        read -r answer || exit 0; [ "$$answer" != q ] || exit 0; \
+	    fi; \
+	    $(MAKE) -s --no-print-directory -C $$d demo || exit 1; done
 
 test: all
 	timeout $(TEST_TIMEOUT) $(BATS) $(BATS_FLAGS) tests
@@ -73,6 +92,9 @@ valgrind: all
 	@for d in $(PROGS) bench; do \
 	    $(MAKE) -s --no-print-directory -C $$d demo RUN='$(VALGRIND)' || exit 1; done
 	timeout $(TEST_TIMEOUT) $(VALGRIND) tests/pool_test all
+	@# spawn and forkserver workers are fresh images: without
+	@# --trace-children they would run outside valgrind, unchecked.
+	timeout $(TEST_TIMEOUT) $(VALGRIND) --trace-children=yes tests/start_test all
 	@bad=$$(grep -l 'ERROR SUMMARY: [1-9]' $(VGLOG)/*.log); \
 	if [ -n "$$bad" ]; then echo "valgrind found errors:"; cat $$bad; exit 1; fi
 	@echo "valgrind: $$(ls $(VGLOG) | wc -l) processes checked, no errors"
@@ -99,4 +121,4 @@ clean:
 	for d in $(DIRS); do $(MAKE) -C $$d clean || exit 1; done
 	rm -rf $(SANLOG) $(VGLOG)
 
-.PHONY: all $(DIRS:%=build-%) demo test check asan tsan sanlog-empty valgrind bench lint clean
+.PHONY: all $(DIRS:%=build-%) quiet-build demo present test check asan tsan sanlog-empty valgrind bench lint clean

@@ -49,7 +49,19 @@ endef
 # RUN prefixes every command a demo runs: make valgrind sets it to valgrind.
 RUN ?=
 
-.PHONY: FORCE
+# $(call show,COMMAND,COMMENT): print "$ COMMAND    # COMMENT", the command
+# as typed from the project root, then run it there. (No commas in either.)
+show = printf '$$ %s%b\n' '$(strip $(1))' '$(if $(2),    \043 $(strip $(2)))' && \
+       cd $(ROOT) && $(RUN) $(1)
+
+# Build quietly for a demo: a class sees the programs, not the compiler.
+# A failed build still shows everything it printed.
+quiet-build:
+	@log=$$(mktemp) && \
+	if $(MAKE) -s --no-print-directory all >"$$log" 2>&1; then rm -f "$$log"; \
+	else cat "$$log"; rm -f "$$log"; exit 1; fi
+
+.PHONY: FORCE quiet-build
 FORCE:
 
 -include $(wildcard *.d)

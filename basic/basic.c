@@ -5,15 +5,19 @@
  * (multiprocessing.Pool) and once with threads (ThreadPool). The pool
  * itself is in ../pool.
  *
- * Usage: basic [-n N] [-w N] [--who]
+ * Usage: basic [-n N] [-w N] [--start M] [--who | --chunks]
  *
- * Try:
- *   ./basic                 the tutorial's four lines
- *   ./basic --who -w 2      which worker computed which item: an idle worker
+ * Try (from the project root):
+ *   basic/basic             the tutorial's four lines
+ *   basic/basic --who -w 2  which worker computed which item: an idle worker
  *                           takes the next chunk, so the split can differ
  *                           from run to run
- *   ./basic -n 25           21! does not fit in 64 bits: the task fails, the
- *                           map reports the item, as pool.map would raise
+ *   basic/basic -n 25       21! does not fit in 64 bits: the task fails and
+ *                           the map reports it (C's limit: Python's int grows
+ *                           as needed, and Python prints all 25 factorials)
+ *   basic/basic --chunks -n 20 -w 2
+ *                           how the map cuts the items into chunks (runs
+ *                           nothing): which items always share a worker
  *
  * See also: docs/basic.md, pool/pool.h.
  */
@@ -29,14 +33,19 @@
 #include "args.h"
 #include "err.h"
 #include "pool.h"
+#include "poolrun.h"
 #include "pylist.h"
 
 static const char usage[] =
-    "usage: basic [-n N] [-w N] [--who]\n"
+    "usage: basic [-n N] [-w N] [--start M] [--who | --chunks]\n"
     "  Map factorial over 0..N-1 with a pool of processes, then of threads.\n"
     "  -n, --items N    how many factorials (default 10; 21! and up fail)\n"
     "  -w, --workers N  workers per pool (default: the CPUs we may use)\n"
+    "      --start M    how the process pool starts its workers: fork\n"
+    "                   (default, as the tutorial), spawn or forkserver\n"
     "      --who        also show which worker computed each item\n"
+    "      --chunks     print how the map cuts the items into chunks, and\n"
+    "                   run nothing\n"
     "  -h, --help       this text\n";
 
 /* A result: the factorial, and who computed it (for --who). */
@@ -50,7 +59,7 @@ static atomic_long next_thread_number = 1;
 static _Thread_local long thread_number;
 
 /* The task: n! into result, or ERANGE when it does not fit in 64 bits
- * (20! is the largest that does), the C face of an OverflowError. */
+ * (20! is the largest that does). C's limit: Python's int has none. */
 static int factorial(const void *arg, void *result)
 {
     long n = *(const long *)arg;
@@ -78,6 +87,11 @@ static int factorial_in_process(const void *arg, void *result)
     return err;
 }
 
+/* What a failed map says when the cause is C's 64 bits, not the program. */
+static const char overflow_note[] =
+    "\n  21! and up do not fit in 64 bits: C's limit, not Python's. Python's"
+    "\n  int grows as needed: there the map prints every factorial, exit 0.";
+
 /* pool.map(factorial, range(n)) with a pool of the given kind; print it. */
 static void run(enum pool_kind kind, int workers, long n, bool who)
 {
@@ -94,21 +108,17 @@ static void run(enum pool_kind kind, int workers, long n, bool who)
     for (long i = 0; i < n; i++)
         args[i] = i;
 
-    pool = pool_open(kind, workers);
-    if (!pool)
-        die("cannot open a pool of %d %s", workers,
-            kind == POOL_PROCESSES ? "processes" : "threads");
+    pool = open_or_die(kind, workers);
     err = pool_map(pool, fn, args, sizeof *args, results, sizeof *results,
                    (size_t)n, 0);
-    if (err)
-        fprintf(stderr, "%s: %s pool: %s\n", prog_name(), name, pool_error(pool));
-    pool_free(pool);
     if (err) {
         free(values);
         free(results);
         free(args);
-        exit(1);
+        pool_fatal(pool, "%s pool: %s%s", name, pool_error(pool),
+                   err == ERANGE ? overflow_note : "");
     }
+    pool_free(pool);
 
     for (long i = 0; i < n; i++)
         values[i] = (long long)results[i].value;
@@ -126,38 +136,78 @@ static void run(enum pool_kind kind, int workers, long n, bool who)
     free(args);
 }
 
-int main(int argc, char *argv[])
+/* The chunks pool_map makes of n items: the part of the hand-out that is
+ * fixed. Which worker takes which chunk is not: an idle worker takes the
+ * next one. */
+static void print_chunks(long n, int workers)
+{
+    size_t size = pool_default_chunksize((size_t)n, workers);
+    long chunk = 0;
+
+    printf("pool.map(factorial, range(%ld)) on %d worker%s:\n"
+           "chunksize %zu = ceil(%ld / (4 * %d)), so the chunks are\n",
+           n, workers, workers == 1 ? "" : "s", size, n, workers);
+    for (long first = 0; first < n; first += (long)size, chunk++) {
+        long last = first + (long)size - 1 < n ? first + (long)size - 1 : n - 1;
+
+        if (first == last)
+            printf("  chunk %ld: item %ld\n", chunk, first);
+        else
+            printf("  chunk %ld: items %ld-%ld\n", chunk, first, last);
+    }
+    printf("Each chunk goes whole to one worker, the next chunk to whichever\n"
+           "worker is idle first: which worker that is varies from run to run.\n");
+}
+
+struct options {
+    long n;
+    int workers;
+    bool who;
+    bool chunks;
+};
+
+static struct options parse_options(int argc, char *argv[])
 {
     static const struct option longopts[] = {
-        { "items", required_argument, NULL, 'n' },
-        { "workers", required_argument, NULL, 'w' },
-        { "who", no_argument, NULL, 'W' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        OPT_VALUE("items", 'n'), OPT_FLAG("who", 'W'), OPT_FLAG("chunks", 'C'),
+        OPT_POOL, OPT_END,
     };
-    long n = 10;
-    int workers = 0, c;
-    bool who = false;
+    struct options o = { .n = 10 };
+    int c;
 
-    prog_init("basic", usage);
-    setvbuf(stdout, NULL, _IOLBF, 0);
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":n:w:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'n': n = parse_long("--items", optarg, 1, 1000000); break;
-        case 'w': workers = parse_workers(optarg); break;
-        case 'W': who = true; break;
-        case 'h': print_usage(stdout); return 0;
-        default: getopt_error(c, argv);
+        case 'n': o.n = parse_long("--items", optarg, 1, 1000000); break;
+        case 'W': o.who = true; break;
+        case 'C': o.chunks = true; break;
+        default: pool_option(c, argv, &o.workers);
         }
     }
-    no_operands(argc, argv);
-    if (workers == 0)
-        workers = pool_cpu_count();
+    pool_options_done(argc, argv, &o.workers);
+    if (o.who && o.chunks)
+        usage_error("--who and --chunks do not go together");
+    return o;
+}
 
+/* What a spawned worker may be asked to run: it finds each by its name. */
+static const struct pool_task tasks[] = {
+    POOL_TASK(factorial_in_process),
+};
+
+int main(int argc, char *argv[])
+{
+    POOL_MAIN(tasks);   /* if __name__ == "__main__": what follows runs here only */
+    prog_init("basic", usage);
+    struct options o = parse_options(argc, argv);
+
+    if (o.chunks) {
+        print_chunks(o.n, o.workers);
+        return 0;
+    }
     printf("Running a pool of processes...\n");
-    run(POOL_PROCESSES, workers, n, who);
+    run(POOL_PROCESSES, o.workers, o.n, o.who);   /* Pool().map(factorial, ...) */
     printf("Running a pool of threads...\n");
-    run(POOL_THREADS, workers, n, who);
+    run(POOL_THREADS, o.workers, o.n, o.who);     /* ThreadPool().map(...) */
     return 0;
 }

@@ -193,7 +193,7 @@ def shared():
 
 
 def reuse():
-    c_list, = find(r"^pool\.map\(square, range\(10\)\)\s+(\[.*\])$",
+    c_list, = find(r"^print\(pool\.map\(square, range\(10\)\)\)\n(\[.*\])$",
                    run(C_REUSE), "result list")
     py_list = run(PY_REUSE).strip()
     verdict(c_list == py_list,

@@ -30,35 +30,55 @@
  * See also: thread_pool.c, docs/pool.md, python/cpython#66587 (a Pool whose
  * worker is killed hangs forever).
  */
+#define _POSIX_C_SOURCE 200809L /* F_DUPFD_CLOEXEC, MSG_NOSIGNAL, kill, ... */
 #include <errno.h>
-#include <pthread.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "pool_impl.h"
+#include "start.h"
+
+/* A worker that leaves on its own says why in its exit status, so that the
+ * parent can report the first cause. (A task that calls _exit with one of
+ * these is taken at its word.) */
+enum {
+    WORKER_LOST_CHANNEL = 121, /* a task closed or replaced the channel */
+    WORKER_NO_MEMORY = 122,    /* no room for a chunk's arguments or results */
+};
 
 /* What the parent sends: a header, then count * arg_size bytes. The function
- * pointer is valid in the worker because fork copied the address space. */
+ * pointer is valid in a worker fork copied from the caller; a fresh image
+ * (spawn, forkserver: start.c) looks the task up by its index instead.
+ * A header with fn NULL is the stop message (CPython's sentinel, None): the
+ * worker leaves. */
 struct task_msg {
     pool_fn *fn;
+    size_t task;
     size_t first, count, arg_size, result_size;
 };
 
-/* What a worker sends back: a header, count ints (each task's return
- * value), then count * result_size bytes of results. */
+/* What a worker sends back: a header, then count * result_size bytes of
+ * results. The chunk stops at its first failing item, as CPython's
+ * list(map(f, chunk)): `ran` items ran, and err is the last one's error
+ * (0 when all succeeded). Items that failed or never ran come back zeroed. */
 struct reply_msg {
-    size_t first, count;
+    size_t first, count, ran;
+    int err;
 };
 
 struct worker {
@@ -66,13 +86,19 @@ struct worker {
     int fd;         /* the parent's end of the channel; -1 when closed */
     bool busy;
     size_t chunk;   /* the chunk in hand, when busy */
+    bool fresh;     /* forked during this map, no chunk done yet */
+    bool benched;   /* a fresh worker died here: no more forks this map */
 };
 
 struct process_pool {
     struct worker *w;
     int n;
-    int *status;                 /* a chunk's return values, on receipt */
+    enum pool_start start;       /* how its workers are started */
     struct process_pool *next;   /* in all_pools */
+    /* Why the map ran out of workers, if it does: */
+    int fork_err;                /* the last fork refused in this map */
+    int death_err;               /* the last death that benched a slot */
+    char death[POOL_WHY_LEN];    /* ... in words */
 };
 
 /* Every process pool of this process, so that a new worker (of any pool)
@@ -110,27 +136,33 @@ static void atfork_child(void)
 
 static void register_atfork(void)
 {
+    start_atfork(); /* first, so that every fork locks in spawn()'s order */
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
 /* ---- channel I/O: whole messages, EINTR retried ------------------------ */
 
-/* Send every byte of iov[0..cnt). Returns 0 or an errno value. */
-static int send_all(int fd, struct iovec *iov, int cnt)
+/* Send every byte of iov[0..cnt). Returns 0 or an errno value; *sent
+ * (unless NULL) tells whether any byte went out. */
+static int send_all(int fd, struct iovec *iov, int cnt, bool *sent)
 {
     struct msghdr msg;
 
+    if (sent)
+        *sent = false;
     while (cnt > 0) {
         memset(&msg, 0, sizeof msg);
         msg.msg_iov = iov;
         msg.msg_iovlen = (size_t)cnt;
-        ssize_t sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
-        if (sent < 0) {
+        ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        if (n < 0) {
             if (errno == EINTR)
                 continue;
             return errno;
         }
-        size_t left = (size_t)sent;
+        if (sent && n > 0)
+            *sent = true;
+        size_t left = (size_t)n;
         while (cnt > 0 && left >= iov->iov_len) {
             left -= iov->iov_len;
             iov++;
@@ -168,82 +200,152 @@ static int recv_all(int fd, void *buf, size_t len)
 
 /* A worker's buffers, grown to the largest chunk seen. Static, so that a
  * worker ended by SIGTERM (pool_terminate) still holds a pointer to them and
- * leak checkers see them as reachable, not lost. Only workers use them. */
+ * leak checkers see them as reachable, not lost. Only workers use them.
+ * Results have a buffer of their own, so each is aligned as malloc aligns. */
 static struct {
-    char *args, *head, *res;
-    size_t args_cap, head_cap, res_cap;
+    char *args, *res;
+    size_t args_cap, res_cap;
 } wb;
 
-/* Grow *buf to at least len bytes; _exit when memory runs out. */
+static _Noreturn void worker_exit(int status);
+
+/* Grow *buf to at least len bytes. Out of memory, the worker leaves with a
+ * status that says so: the parent reports it, and does not fork the same
+ * death again and again within one map. */
 static void grow(char **buf, size_t *cap, size_t len)
 {
     if (len <= *cap)
         return;
     free(*buf);
+    *cap = 0;
     *buf = malloc(len);
     if (!*buf)
-        _exit(3);
+        worker_exit(WORKER_NO_MEMORY);
     *cap = len;
 }
 
-/* The worker's whole life: read a task, run it, send the reply; leave at
- * end of file, which is the parent closing the channel, or dying. */
+/* Leave: the pool said so, or it is gone. What tasks printed is flushed,
+ * as CPython's workers flush stdout and stderr when they leave
+ * (Lib/multiprocessing/process.py, BaseProcess._bootstrap, 3.11); _exit
+ * would drop it. Every way out that is not a crash comes here. */
+static _Noreturn void worker_exit(int status)
+{
+    fflush(NULL);
+    free(wb.args);
+    free(wb.res);
+    _exit(status);
+}
+
+/* Leave after a failed read or write on the channel: at end of file or
+ * EPIPE the parent is gone or done with us; anything else (EBADF,
+ * ENOTSOCK) means a task closed the channel. */
+static _Noreturn void channel_failed(int err)
+{
+    worker_exit(err == EPIPE ? 0 : WORKER_LOST_CHANNEL);
+}
+
+/* Whether fd is still the channel a task may have closed, or closed and
+ * reopened as something else: the reply must not go into a task's file. */
+static bool same_channel(int fd, const struct stat *was)
+{
+    struct stat now;
+
+    return fstat(fd, &now) == 0 && now.st_dev == was->st_dev &&
+           now.st_ino == was->st_ino;
+}
+
+/* The worker's whole life: read a task, run it, send the reply. Leave on
+ * the stop message that pool_close sends, or at end of file (the parent
+ * died, or closed the channel without a word). Not only at end of file: a
+ * child the caller forked holds copies of the parent's channel ends, and
+ * end of file then comes only when that child exits too. */
 static void worker_main(int fd)
 {
     struct task_msg t;
+    struct stat channel;
 
+    if (fstat(fd, &channel) < 0)
+        worker_exit(WORKER_LOST_CHANNEL);
     for (;;) {
         int err = recv_all(fd, &t, sizeof t);
-        if (err) {
-            /* End of file: the pool was closed, or the parent died. */
-            free(wb.args);
-            free(wb.head);
-            free(wb.res);
-            _exit(err == EPIPE ? 0 : 1);
-        }
+        if (err)
+            channel_failed(err);
+        if (!t.fn)
+            worker_exit(0);
         grow(&wb.args, &wb.args_cap, t.count * t.arg_size);
         grow(&wb.res, &wb.res_cap, t.count * t.result_size);
-        if (recv_all(fd, wb.args, t.count * t.arg_size))
-            _exit(1);
+        if ((err = recv_all(fd, wb.args, t.count * t.arg_size)))
+            channel_failed(err);
 
-        /* Results in a buffer of their own, so each is aligned as malloc
-         * aligns, whatever the size of the header before it on the wire. */
-        size_t head_len = sizeof(struct reply_msg) + t.count * sizeof(int);
-        grow(&wb.head, &wb.head_cap, head_len);
-        struct reply_msg *r = (struct reply_msg *)(void *)wb.head;
-        int *status = (int *)(void *)(wb.head + sizeof *r);
+        struct reply_msg r;
+        memset(&r, 0, sizeof r); /* no uninitialised padding on the wire */
+        r.first = t.first;
+        r.count = t.count;
+        r.ran = run_items(start_task_fn(t.fn, t.task), wb.args, t.arg_size,
+                          wb.res, t.result_size, t.count, &r.err);
+        /* Also after each chunk, before its reply: by the time the map
+         * returns, what its tasks printed is out, and pool_terminate's
+         * SIGTERM finds nothing left in a buffer. */
+        fflush(NULL);
+        if (!same_channel(fd, &channel))
+            worker_exit(WORKER_LOST_CHANNEL);
 
-        r->first = t.first;
-        r->count = t.count;
-        for (size_t i = 0; i < t.count; i++) {
-            char *res = t.result_size ? wb.res + i * t.result_size : NULL;
-            status[i] = t.fn(t.arg_size ? wb.args + i * t.arg_size : NULL, res);
-            /* A failed task may have written nothing: send zeros, not
-             * whatever the buffer held (uninitialised, to valgrind). */
-            if (status[i] && res)
-                memset(res, 0, t.result_size);
-        }
-
-        struct iovec iov[2] = { { wb.head, head_len },
+        struct iovec iov[2] = { { &r, sizeof r },
                                 { wb.res, t.count * t.result_size } };
-        if (send_all(fd, iov, t.result_size ? 2 : 1))
-            _exit(0); /* the parent is gone: nobody wants the result */
+        if ((err = send_all(fd, iov, t.result_size ? 2 : 1, NULL)))
+            channel_failed(err);
     }
+}
+
+/* A worker's start, forked here or from a fresh image (start.c): die with
+ * the parent, even in the middle of a long task, and do not start if it is
+ * already gone (Linux sends the signal when the thread that started us
+ * exits: see pool.h); let pool_terminate's SIGTERM end us, whatever the
+ * caller made of SIGTERM for itself; then serve the channel. */
+void pp_worker_main(int fd, pid_t parent)
+{
+    sigset_t term;
+
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+        _exit(1);
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    signal(SIGTERM, SIG_DFL);
+    pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+    worker_main(fd);
+    _exit(1);
 }
 
 /* ---- the parent side ---------------------------------------------------- */
 
-/* Fork a worker into slot k. Returns 0 or an errno value. */
-static int spawn(struct process_pool *pp, int k)
+/* Move fd to 3 or above (close-on-exec), closing the original. A program
+ * started with stdin, stdout or stderr closed would otherwise get a channel
+ * there, and then write its own output into a worker. Returns the new
+ * descriptor, or -1 with errno set. */
+int pp_above_stdio(int fd)
 {
-    int sv[2], err;
-    pid_t pid, parent = getpid();
+    if (fd > STDERR_FILENO)
+        return fd;
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    int err = errno;
+    close(fd);
+    errno = err;
+    return moved;
+}
 
-    fflush(NULL);
-    pthread_mutex_lock(&all_lock);
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-        err = errno;
-        pthread_mutex_unlock(&all_lock);
+/* A new channel, both ends at 3 or above. Returns 0 or an errno value. */
+static int make_channel(int sv[2])
+{
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return errno;
+    sv[0] = pp_above_stdio(sv[0]);
+    sv[1] = pp_above_stdio(sv[1]);
+    if (sv[0] < 0 || sv[1] < 0) {
+        int err = errno;
+        if (sv[0] >= 0)
+            close(sv[0]);
+        if (sv[1] >= 0)
+            close(sv[1]);
         return err;
     }
     /* Room for a whole large chunk: with the default buffers (about 200
@@ -255,27 +357,33 @@ static int spawn(struct process_pool *pp, int k)
         setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
         setsockopt(sv[i], SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     }
+    return 0;
+}
+
+/* Fork a worker into slot k. Returns 0 or an errno value. */
+static int spawn(struct process_pool *pp, int k)
+{
+    int sv[2], err;
+    pid_t pid, parent = getpid();
+
+    fflush(NULL);
+    pthread_mutex_lock(&all_lock);
+    if ((err = make_channel(sv))) {
+        pthread_mutex_unlock(&all_lock);
+        return err;
+    }
     spawning = true;
-    pid = fork();
+    pid = pp->start == POOL_START_FORK ? fork()
+                                       : start_worker(pp->start, sv[1]);
     if (pid == 0) {
-        /* Die with the parent, even in the middle of a long task; and if it
-         * is already gone, do not start. (Linux sends the signal when the
-         * thread that forked us exits: see pool.h.) */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-            _exit(1);
-        /* pool_terminate's SIGTERM must end us, whatever the caller made
-         * of SIGTERM for itself. */
-        sigset_t term;
-        sigemptyset(&term);
-        sigaddset(&term, SIGTERM);
-        signal(SIGTERM, SIG_DFL);
-        pthread_sigmask(SIG_UNBLOCK, &term, NULL);
         for (struct process_pool *p = all_pools; p; p = p->next)
             for (int i = 0; i < p->n; i++)
-                if (p->w[i].fd >= 0)
+                if (p->w[i].fd >= 0) {
                     close(p->w[i].fd);
+                    p->w[i].fd = -1; /* in our copy: the number may be reused */
+                }
         close(sv[0]);
-        worker_main(sv[1]);
+        pp_worker_main(sv[1], parent);
     }
     err = errno;
     spawning = false;
@@ -291,21 +399,39 @@ static int spawn(struct process_pool *pp, int k)
     return pid > 0 ? 0 : err;
 }
 
-/* Reap the worker in slot k, whose channel broke, and say how it died.
- * SIGKILL first: a worker whose channel broke is of no more use, and a task
- * may have closed the channel and still be running. One that has already
- * exited keeps its own status. */
-static void reap(struct process_pool *pp, int k, char *why, size_t len)
+/* How the worker with this wait status left, in words. */
+static void describe_exit(int status, char *how, size_t len)
+{
+    if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_LOST_CHANNEL)
+        snprintf(how, len, "had its channel closed (by a task?) and left");
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_NO_MEMORY)
+        snprintf(how, len, "ran out of memory for a chunk's arguments or "
+                 "results");
+    else
+        pool_describe_status(status, how, len);
+}
+
+/* Reap the worker in slot k and, if why is not NULL, say how it died: its
+ * channel broke in the middle of a map. The first cause is what counts: a
+ * worker that died has ended, or is ending, when its end of file arrives;
+ * one still running after a grace period had its channel closed by a task,
+ * and only then does the pool kill it. Without why (the worker is known to
+ * be of no more use) it is killed at once. Returns the errno value for the
+ * items it held: ENOMEM when it ran out of memory, else EPIPE. */
+static int reap(struct process_pool *pp, int k, char *why, size_t len)
 {
     struct worker *w = &pp->w[k];
     int status = 0;
     pid_t pid = w->pid;
+    bool killed = false;
 
-    kill(pid, SIGKILL);
-    pid_t got;
-    while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-        ;
-    int wait_err = got < 0 ? errno : 0;
+    /* A grace period of 200 ms for one that is dying anyway. */
+    int wait_err = why ? wait_worker(pp->start, pid, &status, 200) : ETIMEDOUT;
+    if (wait_err == ETIMEDOUT) {
+        kill(pid, SIGKILL);
+        killed = why != NULL;
+        wait_err = wait_worker(pp->start, pid, &status, -1);
+    }
     pthread_mutex_lock(&all_lock);
     close(w->fd);
     w->fd = -1;
@@ -313,26 +439,34 @@ static void reap(struct process_pool *pp, int k, char *why, size_t len)
     w->busy = false;
     pthread_mutex_unlock(&all_lock);
     if (why) {
-        char how[80];
-        if (wait_err) /* the caller reaped it, or ignores SIGCHLD: see pool.h */
+        char how[100];
+        if (killed)
+            snprintf(how, sizeof how, "had its channel closed (by a task?) "
+                     "while still running, and was killed by the pool");
+        else if (wait_err) /* the caller reaped it, or ignores SIGCHLD */
             snprintf(how, sizeof how, "died (how is unknown: waitpid: %s)",
                      strerror(wait_err));
         else
-            pool_describe_status(status, how, sizeof how);
+            describe_exit(status, how, sizeof how);
         snprintf(why, len, "worker %d (pid %ld) %s", k, (long)pid, how);
     }
+    bool no_memory = !killed && !wait_err && WIFEXITED(status) &&
+                     WEXITSTATUS(status) == WORKER_NO_MEMORY;
+    return no_memory ? ENOMEM : EPIPE;
 }
 
 /* Give chunk c to the worker in slot k (alive and idle). Returns 0 or the
- * errno of the send, in which case the worker is unusable. */
+ * errno of the send, in which case the worker is unusable; *started tells
+ * whether part of the chunk had gone out (so it was alive to take it). */
 static int give(struct process_pool *pp, int k, const struct pool_job *job,
-                size_t c)
+                size_t c, bool *started)
 {
     struct task_msg t;
     struct iovec iov[2];
 
     memset(&t, 0, sizeof t);
     t.fn = job->fn;
+    t.task = job->task;
     t.first = job_chunk_first(job, c);
     t.count = job_chunk_count(job, c);
     t.arg_size = job->arg_size;
@@ -342,7 +476,7 @@ static int give(struct process_pool *pp, int k, const struct pool_job *job,
     iov[1].iov_base = job->arg_size ? (char *)job->args + t.first * job->arg_size
                                     : NULL;
     iov[1].iov_len = t.count * job->arg_size;
-    int err = send_all(pp->w[k].fd, iov, job->arg_size ? 2 : 1);
+    int err = send_all(pp->w[k].fd, iov, job->arg_size ? 2 : 1, started);
     if (!err) {
         pp->w[k].busy = true;
         pp->w[k].chunk = c;
@@ -359,20 +493,35 @@ static int receive(struct process_pool *pp, int k, struct pool_job *job)
     int err;
 
     err = recv_all(pp->w[k].fd, &r, sizeof r);
-    if (!err && (r.first != first || r.count != count))
+    if (!err && (r.first != first || r.count != count || r.ran > count ||
+                 (r.err ? r.ran == 0 : r.ran != count)))
         err = EPROTO;
-    if (!err)
-        err = recv_all(pp->w[k].fd, pp->status, count * sizeof(int));
     if (!err && job->result_size)
         err = recv_all(pp->w[k].fd, job->results + first * job->result_size,
                        count * job->result_size);
     if (err)
         return err;
     pp->w[k].busy = false;
-    for (size_t i = 0; i < count; i++)
-        if (pp->status[i])
-            job_fail(job, first + i, 1, pp->status[i], NULL);
+    pp->w[k].fresh = false;
+    if (r.err) {
+        job_fail(job, first + r.ran - 1, 1, r.err, NULL);
+        job->nskipped += count - r.ran;
+    }
     return 0;
+}
+
+/* Chunk c will not come back (its worker died, or none could take it):
+ * its items fail with err, and why says so. Their results get zeros, as a
+ * failed item's do, whatever part of a reply had arrived there. */
+static void lose_chunk(struct pool_job *job, size_t c, int err,
+                       const char *why)
+{
+    size_t first = job_chunk_first(job, c), count = job_chunk_count(job, c);
+
+    if (job->result_size)
+        memset(job->results + first * job->result_size, 0,
+               count * job->result_size);
+    job_fail(job, first, count, err, why);
 }
 
 /* Put a worker into every empty slot (after a death, or a failed fork).
@@ -384,21 +533,80 @@ static void refill(struct process_pool *pp)
             spawn(pp, k);
 }
 
-/* Hand chunk c to the idle slot k, forking a worker into it if it is empty.
- * A worker that cannot take the chunk died while idle: it is reaped and
- * replaced, once. Returns false when the slot cannot take work now (its
- * fork was refused); the chunk then waits for another worker. */
+/* The worker in slot k died in the middle of a map, holding chunk c (or
+ * none, c == SIZE_MAX): reap it, say how, lose the chunk. A fresh worker
+ * that died before finishing anything would most likely die the same way
+ * again (out of memory for these items, say): its slot gets no new worker
+ * until the map is over. */
+static void worker_died(struct process_pool *pp, int k, struct pool_job *job,
+                        size_t c)
+{
+    char why[POOL_WHY_LEN];
+    bool fresh = pp->w[k].fresh;
+    int err = reap(pp, k, why, sizeof why);
+
+    if (c != SIZE_MAX)
+        lose_chunk(job, c, err, why);
+    if (fresh) {
+        pp->w[k].benched = true;
+        pp->death_err = err;
+        snprintf(pp->death, sizeof pp->death, "%s", why);
+    }
+}
+
+/* Hand chunk c to the idle slot k, forking a worker into it if it is empty
+ * (and not benched). A worker that cannot take the chunk had died while
+ * idle: it is reaped and replaced, once, and nothing is lost. One that dies
+ * while taking it loses it. Returns true when chunk c is dealt with (given,
+ * or lost), false when it waits for another worker. */
 static bool assign(struct process_pool *pp, int k, struct pool_job *job,
                    size_t c)
 {
-    for (int tries = 0; tries < 2; tries++) {
-        if (pp->w[k].pid == 0 && spawn(pp, k) != 0)
-            return false;
-        if (give(pp, k, job, c) == 0)
+    for (int tries = 0; tries < 2 && !pp->w[k].benched; tries++) {
+        if (pp->w[k].pid == 0) {
+            int err = spawn(pp, k);
+            if (err) {
+                pp->fork_err = err; /* tried again on the next pass */
+                return false;
+            }
+            pp->w[k].fresh = true;
+        }
+        bool started;
+        if (give(pp, k, job, c, &started) == 0)
             return true;
-        reap(pp, k, NULL, 0);
+        if (started) {
+            worker_died(pp, k, job, c);
+            return true;
+        }
+        if (pp->w[k].fresh)
+            worker_died(pp, k, job, SIZE_MAX); /* died before any work */
+        else
+            reap(pp, k, NULL, 0);
     }
     return false;
+}
+
+/* Chunks [next, nchunks) that no worker could take: forks were refused, or
+ * every slot is benched. */
+static void lose_rest(struct process_pool *pp, struct pool_job *job,
+                      size_t next)
+{
+    char why[POOL_WHY_LEN];
+    int err;
+
+    if (next >= job->nchunks)
+        return;
+    if (pp->fork_err) {
+        err = pp->fork_err;
+        snprintf(why, sizeof why, "no worker could be started (fork failed: "
+                 "%s)", strerror(err));
+    } else {
+        err = pp->death_err;
+        snprintf(why, sizeof why, "no worker left: %.*s",
+                 (int)(sizeof why - 20), pp->death);
+    }
+    for (; next < job->nchunks; next++)
+        lose_chunk(job, next, err, why);
 }
 
 static int pp_map(struct pool *pool, struct pool_job *job)
@@ -409,21 +617,21 @@ static int pp_map(struct pool *pool, struct pool_job *job)
     size_t next = 0;
     int err = 0;
 
-    /* A reply's header and statuses must be sizeable, in the worker too. */
-    if (job->chunksize > (SIZE_MAX - sizeof(struct reply_msg)) / sizeof(int)) {
-        pool_set_error(pool, "pool_map: chunksize %zu is too large",
-                       job->chunksize);
-        return EINVAL;
-    }
+    /* A fresh image finds the task by name, or the map cannot start. */
+    err = start_task_index(pp->start, job->fn, &job->task, pool->error,
+                           sizeof pool->error);
+    if (err)
+        return err;
     pfd = calloc((size_t)pp->n, sizeof *pfd);
     slot = calloc((size_t)pp->n, sizeof *slot);
-    free(pp->status);
-    pp->status = malloc(job->chunksize * sizeof(int));
-    if (!pfd || !slot || !pp->status) {
+    if (!pfd || !slot) {
         err = ENOMEM;
         pool_set_error(pool, "pool_map: out of memory");
         goto out;
     }
+    pp->fork_err = pp->death_err = 0;
+    for (int k = 0; k < pp->n; k++)
+        pp->w[k].fresh = pp->w[k].benched = false;
 
     for (;;) {
         /* Every idle slot takes the next chunk; m counts the busy ones. */
@@ -440,7 +648,7 @@ static int pp_map(struct pool *pool, struct pool_job *job)
             }
         }
         if (m == 0)
-            break; /* all done, or no worker could be started */
+            break; /* all done, or no worker is left */
 
         if (poll(pfd, (nfds_t)m, -1) < 0) {
             if (errno == EINTR)
@@ -460,17 +668,10 @@ static int pp_map(struct pool *pool, struct pool_job *job)
                 continue;
             /* End of file, or a broken reply: the worker is lost, and with
              * it the chunk it held. Its slot is refilled on the next pass. */
-            char why[sizeof job->lost_why];
-            size_t c = pp->w[k].chunk;
-            reap(pp, k, why, sizeof why);
-            job_fail(job, job_chunk_first(job, c), job_chunk_count(job, c),
-                     EPIPE, why);
+            worker_died(pp, k, job, pp->w[k].chunk);
         }
     }
-    /* Chunks that no worker could take: every fork was refused. */
-    for (; next < job->nchunks; next++)
-        job_fail(job, job_chunk_first(job, next), job_chunk_count(job, next),
-                 EAGAIN, "no worker could be started (fork failed)");
+    lose_rest(pp, job, next);
     /* Fill the slots of workers lost in this map now, so the pool is whole
      * for the next one (a refused fork is tried again then). */
     refill(pp);
@@ -480,10 +681,14 @@ out:
     return err;
 }
 
+/* Close: each worker gets the stop message, as CPython's workers get a
+ * None each, and then end of file. Terminate: SIGTERM. */
 static void pp_stop(struct pool *pool, bool terminate)
 {
     struct process_pool *pp = pool->impl;
+    struct task_msg stop;
 
+    memset(&stop, 0, sizeof stop);
     pthread_mutex_lock(&all_lock);
     for (int k = 0; k < pp->n; k++) {
         if (terminate && pp->w[k].pid) {
@@ -491,7 +696,10 @@ static void pp_stop(struct pool *pool, bool terminate)
             kill(pp->w[k].pid, SIGCONT); /* a stopped worker gets it too */
         }
         if (pp->w[k].fd >= 0) {
-            close(pp->w[k].fd); /* end of file: an idle worker leaves */
+            struct iovec iov = { &stop, sizeof stop };
+            if (!terminate)
+                send_all(pp->w[k].fd, &iov, 1, NULL); /* a dead one: EPIPE */
+            close(pp->w[k].fd);
             pp->w[k].fd = -1;
         }
     }
@@ -506,14 +714,10 @@ static int pp_join(struct pool *pool)
     for (int k = 0; k < pp->n; k++) {
         if (!pp->w[k].pid)
             continue;
-        while (waitpid(pp->w[k].pid, NULL, 0) < 0) {
-            /* ECHILD: the caller reaped it already (see pool.h): gone. */
-            if (errno != EINTR) {
-                if (!first && errno != ECHILD)
-                    first = errno;
-                break;
-            }
-        }
+        /* ECHILD: the caller reaped it already (see pool.h): gone. */
+        int err = wait_worker(pp->start, pp->w[k].pid, NULL, -1);
+        if (!first && err != ECHILD)
+            first = err;
         pp->w[k].pid = 0;
     }
     return first;
@@ -531,10 +735,16 @@ static void pp_release(struct pool *pool)
             break;
         }
     pthread_mutex_unlock(&all_lock);
-    free(pp->status);
     free(pp->w);
     free(pp);
     pool->impl = NULL;
+}
+
+/* A copy's memory is all there is to release: the workers are the owner's,
+ * and the descriptors are closed when this process exits or execs. */
+static void pp_forget(struct pool *pool)
+{
+    pp_release(pool);
 }
 
 static int pp_start(struct pool *pool)
@@ -552,6 +762,7 @@ static int pp_start(struct pool *pool)
     }
     pthread_once(&atfork_once, register_atfork);
     pp->n = pool->workers;
+    pp->start = pool->start;
     for (int k = 0; k < pp->n; k++)
         pp->w[k].fd = -1;
     pool->impl = pp;
@@ -579,4 +790,5 @@ const struct pool_ops pool_process_ops = {
     .stop = pp_stop,
     .join = pp_join,
     .release = pp_release,
+    .forget = pp_forget,
 };

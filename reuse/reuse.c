@@ -5,115 +5,108 @@
  * pool.join() waits for the workers to leave. main() does exactly that
  * with the square task (2 to the power i) and prints the results.
  *
- * Usage: reuse [-n N] [-w N] [--cost [-m M]] [--rules]
+ * Usage: reuse [-n N] [-w N] [--start M] [--cost [-m M]] [--rules]
  *
- * Try:
- *   ./reuse                 the pattern: open, map, close, join
- *   ./reuse --cost          what reuse saves: M maps on fresh pools against
+ * Try (from the project root):
+ *   reuse/reuse             the pattern: open, map, close, join
+ *   reuse/reuse --cost      what reuse saves: M maps on fresh pools against
  *                           the same M maps on one pool, for both kinds
- *   ./reuse --cost -w 8     more workers: a fresh pool costs more, a reused
+ *   reuse/reuse --cost -w 8 more workers: a fresh pool costs more, a reused
  *                           one hardly changes. Why?
- *   ./reuse --rules         map after close, join before close: refused
+ *   reuse/reuse --rules     map after close, join before close: refused
  *
  * See also: docs/reuse.md, timing/timing.c (a fresh pool per measurement),
  * pool/pool.h.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 
 #include "args.h"
+#include "clock.h"
 #include "err.h"
 #include "pool.h"
+#include "poolrun.h"
 #include "pyfloat.h"
+#include "tasks.h"
 
 static const char usage[] =
-    "usage: reuse [-n N] [-w N] [--cost [-m M]] [--rules]\n"
+    "usage: reuse [-n N] [-w N] [--start M] [--cost [-m M]] [--rules]\n"
     "  Open a pool without a with block, map square over range(N), close it,\n"
     "  join it, and print the results.\n"
     "  -n, --items N    items per map (default 10; with --cost 1000, as the\n"
     "                   tutorial; at most 1024, as 2^1024 overflows a double)\n"
     "  -w, --workers N  workers per pool (default: the CPUs we may use)\n"
+    "      --start M    how process pools start their workers: fork (default,\n"
+    "                   as the tutorial), spawn or forkserver\n"
     "      --cost       instead: M maps on a fresh pool each against M maps on\n"
     "                   one reused pool, for processes and for threads\n"
     "  -m, --maps M     maps for --cost (default 100)\n"
     "      --rules      instead: break the pool's lifecycle rules on purpose\n"
     "  -h, --help       this text\n";
 
-/* square = partial(pow, 2): 2.0 to the power of the argument, a long. */
-static int square_task(const void *arg, void *result)
+/* pool.map(square, args): the results into `results`, or exit 1. */
+static void map_square(struct pool *pool, const long *args, double *results,
+                       size_t n)
 {
-    *(double *)result = pow(2, (double)*(const long *)arg);
-    return 0;
+    map_or_die(pool, "pool.map", square_task, args, sizeof *args, results,
+               sizeof *results, n, 0);
 }
 
-/* Seconds on CLOCK_MONOTONIC. */
-static double now(void)
-{
-    struct timespec ts;
+/* ---- whose children ------------------------------------------------------ */
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+/* The pids of this process's children, read from /proc/self/task/TID/
+ * children for every thread (Linux 3.5+). A program may have children it
+ * did not make (a shell's `cmd & exec reuse/reuse` leaves its own), so the
+ * pool's workers are those that appear while the pool is open. Returns how
+ * many fit in pids[0..max), or -1 when /proc cannot tell. */
+static int children(long *pids, int max)
+{
+    DIR *tasks = opendir("/proc/self/task");
+    struct dirent *t;
+    int n = 0;
+
+    if (!tasks)
+        return -1;
+    while ((t = readdir(tasks)) != NULL) {
+        char path[64];
+        FILE *f;
+        long pid;
+
+        if (t->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "/proc/self/task/%.20s/children", t->d_name);
+        f = fopen(path, "r");
+        if (!f) {
+            n = -1;
+            break;
+        }
+        while (fscanf(f, "%ld", &pid) == 1)
+            if (n < max)
+                pids[n++] = pid;
+        fclose(f);
+    }
+    closedir(tasks);
+    return n;
 }
 
-/* "processes" or "threads", for messages. */
-static const char *kind_name(enum pool_kind kind)
+/* How many of now[0..n) are not among before[0..m). */
+static int new_children(const long *before, int m, const long *now_, int n)
 {
-    return kind == POOL_PROCESSES ? "processes" : "threads";
-}
+    int fresh = 0;
 
-/* Like fatal(): the message on stderr, exit 1; but the pool is freed
- * first, so its workers are stopped and reaped before the program ends. */
-static _Noreturn PRINTF_LIKE(2, 3) void pool_fatal(struct pool *pool,
-                                                 const char *fmt, ...)
-{
-    va_list ap;
-
-    fflush(stdout);
-    fprintf(stderr, "%s: ", prog_name());
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    pool_free(pool);
-    exit(1);
-}
-
-/* The map, or exit 1 with the pool's words. */
-static void map_or_die(struct pool *pool, enum pool_kind kind,
-                       const long *args, double *results, size_t n)
-{
-    if (pool_map(pool, square_task, args, sizeof *args, results,
-                 sizeof *results, n, 0) != 0)
-        pool_fatal(pool, "%s pool: pool_map: %s", kind_name(kind),
-                   pool_error(pool));
-}
-
-/* pool_open, or exit 1 saying why. */
-static struct pool *open_or_die(enum pool_kind kind, int workers)
-{
-    struct pool *pool = pool_open(kind, workers);
-
-    if (!pool)
-        die("cannot open a pool of %d %s", workers, kind_name(kind));
-    return pool;
-}
-
-/* Whether this process has no child left, exited or not (waitid with
- * WNOWAIT looks without reaping). */
-static bool no_children(void)
-{
-    siginfo_t info;
-
-    return waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 &&
-           errno == ECHILD;
+    for (int i = 0; i < n; i++) {
+        int j = 0;
+        while (j < m && before[j] != now_[i])
+            j++;
+        fresh += j == m;
+    }
+    return fresh;
 }
 
 /* ---- the default: the tutorial's pattern ---------------------------------- */
@@ -123,13 +116,20 @@ static bool no_children(void)
  * the join. */
 static void pattern(int workers, size_t n, const long *args, double *results)
 {
-    struct pool *pool = open_or_die(POOL_PROCESSES, workers);
-    int err;
+    enum { MAX_SEEN = 4096 };
+    long *before = malloc(2 * MAX_SEEN * sizeof *before), *after;
+    int nbefore, nafter, err;
 
+    if (!before)
+        die("malloc");
+    after = before + MAX_SEEN;
+    nbefore = children(before, MAX_SEEN);
+
+    struct pool *pool = open_or_die(POOL_PROCESSES, workers);
     printf("pool = Pool()                 %d worker process%s, no with block\n",
            pool_workers(pool), pool_workers(pool) > 1 ? "es" : "");
-    map_or_die(pool, POOL_PROCESSES, args, results, n);
-    printf("pool.map(square, range(%zu))  [", n);
+    map_square(pool, args, results, n);
+    printf("print(pool.map(square, range(%zu)))\n[", n);
     for (size_t i = 0; i < n; i++) {
         fputs(i ? ", " : "", stdout);
         print_pyfloat(stdout, results[i]);
@@ -139,11 +139,14 @@ static void pattern(int workers, size_t n, const long *args, double *results)
     printf("pool.close()                  no more tasks; idle workers leave\n");
     err = pool_join(pool);
     if (err)
-        pool_fatal(pool, "pool_join: %s", strerror(err));
-    if (!no_children())
-        pool_fatal(pool, "pool.join() returned, but a child process remains");
-    printf("pool.join()                   every worker has left: no child process remains\n");
+        pool_fatal(pool, "pool_join: %s", pool_error(pool));
+    nafter = children(after, MAX_SEEN);
+    if (nbefore >= 0 && nafter >= 0 &&
+        new_children(before, nbefore, after, nafter) > 0)
+        pool_fatal(pool, "pool.join() returned, but a worker process remains");
+    printf("pool.join()                   every worker has left: no worker process remains\n");
     pool_free(pool);
+    free(before);
 }
 
 /* ---- --cost: a fresh pool per map against one pool reused ----------------- */
@@ -166,12 +169,12 @@ static void fresh_and_reused(enum pool_kind kind, int workers, int maps,
     for (int m = 0; m < maps; m++) {
         t0 = now();
         struct pool *once = open_or_die(kind, workers);
-        map_or_die(once, kind, args, fresh_results, n);
+        map_square(once, args, fresh_results, n);
         pool_free(once);
         t_fresh += now() - t0;
 
         t0 = now();
-        map_or_die(pool, kind, args, reused_results, n);
+        map_square(pool, args, reused_results, n);
         t_reused += now() - t0;
     }
     t0 = now();
@@ -202,10 +205,12 @@ static void cost(int workers, int maps, size_t n, const long *args,
 
     if (!reused_results)
         die("malloc");
-    printf("Mean time per map, %d map%s of square over range(%zu), %d worker%s:\n",
-           maps, maps > 1 ? "s" : "", n, workers, workers > 1 ? "s" : "");
+    printf("Mean time per map, %d map%s of square over range(%zu), %d worker%s\n"
+           "(process workers started by %s):\n",
+           maps, maps > 1 ? "s" : "", n, workers, workers > 1 ? "s" : "",
+           pool_start_name(start_method()));
     for (int k = 0; k < 2; k++) {
-        const char *name = kind_name(kinds[k]);
+        const char *name = pool_kind_name(kinds[k]);
         double fresh, reused;
 
         memset(results, 0, n * sizeof *results);
@@ -217,6 +222,7 @@ static void cost(int workers, int maps, size_t n, const long *args,
         printf("%s, a fresh pool per map: %.6fs\n", name, fresh);
         printf("%s, one pool reused:      %.6fs\n", name, reused);
         printf("%s: the reused pool is %.1fx faster\n", name, fresh / reused);
+        out_check();
     }
     printf("(The reused pool's opening and closing are counted, spread over its maps.)\n");
     free(reused_results);
@@ -231,9 +237,9 @@ static void refused(struct pool *pool, enum pool_kind kind, const char *call,
 {
     if (err != EINVAL || strcmp(pool_error(pool), words) != 0)
         pool_fatal(pool, "%s pool: %s should fail with EINVAL and '%s', got %d"
-                   " and '%s'", kind_name(kind), call, words, err,
+                   " and '%s'", pool_kind_name(kind), call, words, err,
                    pool_error(pool));
-    printf("  %s: %s -> EINVAL, \"%s\"\n", kind_name(kind), call, words);
+    printf("  %s: %s -> refused: \"%s\"\n", pool_kind_name(kind), call, words);
 }
 
 /* --rules: for each kind, join before close and map after close, each
@@ -243,11 +249,13 @@ static void rules(int workers, const long *args, double *results, size_t n)
     static const enum pool_kind kinds[] = { POOL_PROCESSES, POOL_THREADS };
 
     printf("Breaking the pool's lifecycle rules on purpose: each refusal below\n"
-           "is the lesson. CPython raises ValueError with the same words.\n");
+           "is the lesson. CPython raises ValueError with the same words; the\n"
+           "C call returns EINVAL (\"invalid argument\") and pool_error() has\n"
+           "the words.\n");
     for (int k = 0; k < 2; k++) {
         struct pool *pool = open_or_die(kinds[k], workers);
 
-        printf("%s pool:\n", kind_name(kinds[k]));
+        printf("%s pool:\n", pool_kind_name(kinds[k]));
         refused(pool, kinds[k], "join before close", pool_join(pool),
                 "Pool is still running");
         pool_close(pool);
@@ -257,67 +265,79 @@ static void rules(int workers, const long *args, double *results, size_t n)
                 "Pool not running");
         if (pool_join(pool) != 0)
             pool_fatal(pool, "%s pool: join after close failed: %s",
-                       kind_name(kinds[k]), pool_error(pool));
-        printf("  %s: close, then join -> fine\n", kind_name(kinds[k]));
+                       pool_kind_name(kinds[k]), pool_error(pool));
+        printf("  %s: close, then join -> fine\n", pool_kind_name(kinds[k]));
         pool_free(pool);
     }
 }
 
-int main(int argc, char *argv[])
+/* ---- the command line ------------------------------------------------------ */
+
+struct options {
+    long n;             /* items per map */
+    long maps;          /* --cost */
+    int workers;
+    bool cost, rules;
+};
+
+static struct options parse_options(int argc, char *argv[])
 {
     static const struct option longopts[] = {
-        { "items", required_argument, NULL, 'n' },
-        { "workers", required_argument, NULL, 'w' },
-        { "cost", no_argument, NULL, 'C' },
-        { "maps", required_argument, NULL, 'm' },
-        { "rules", no_argument, NULL, 'R' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        OPT_VALUE("items", 'n'), OPT_FLAG("cost", 'C'), OPT_VALUE("maps", 'm'),
+        OPT_FLAG("rules", 'R'), OPT_POOL, OPT_END,
     };
-    long n = 0, maps = 100; /* n 0: the mode's default */
-    int workers = 0, c;
-    bool do_cost = false, do_rules = false, maps_given = false;
-    long *args;
-    double *results;
+    struct options o = { .maps = 100 }; /* n 0: the mode's default */
+    bool maps_given = false;
+    int c;
 
-    prog_init("reuse", usage);
-    setvbuf(stdout, NULL, _IOLBF, 0);
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":n:w:m:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'n': n = parse_long("--items", optarg, 1, 1024); break;
-        case 'w': workers = parse_workers(optarg); break;
+        case 'n': o.n = parse_long("--items", optarg, 1, 1024); break;
         case 'm':
-            maps = parse_long("--maps", optarg, 1, 1000000);
+            o.maps = parse_long("--maps", optarg, 1, 1000000);
             maps_given = true;
             break;
-        case 'C': do_cost = true; break;
-        case 'R': do_rules = true; break;
-        case 'h': print_usage(stdout); return 0;
-        default: getopt_error(c, argv);
+        case 'C': o.cost = true; break;
+        case 'R': o.rules = true; break;
+        default: pool_option(c, argv, &o.workers);
         }
     }
-    no_operands(argc, argv);
-    if (maps_given && !do_cost)
+    pool_options_done(argc, argv, &o.workers);
+    if (maps_given && !o.cost)
         usage_error("--maps: only with --cost");
-    if (workers == 0)
-        workers = pool_cpu_count();
-    if (n == 0)
-        n = do_cost ? 1000 : 10;
+    if (o.n == 0)
+        o.n = o.cost ? 1000 : 10;
+    return o;
+}
 
-    args = malloc((size_t)n * sizeof *args);
-    results = malloc((size_t)n * sizeof *results);
+/* ---- main: the tutorial's advice ------------------------------------------- */
+
+/* What a spawned worker may be asked to run: it finds each by its name. */
+static const struct pool_task tasks[] = {
+    POOL_TASK(square_task),
+};
+
+int main(int argc, char *argv[])
+{
+    POOL_MAIN(tasks);   /* if __name__ == "__main__": what follows runs here only */
+    prog_init("reuse", usage);
+    struct options o = parse_options(argc, argv);
+    size_t n = (size_t)o.n;
+    long *args = malloc(n * sizeof *args);        /* range(n) */
+    double *results = malloc(n * sizeof *results);
+
     if (!args || !results)
         die("malloc");
-    for (long i = 0; i < n; i++)
-        args[i] = i;
+    for (size_t i = 0; i < n; i++)
+        args[i] = (long)i;
 
-    if (!do_cost && !do_rules)
-        pattern(workers, (size_t)n, args, results);
-    if (do_rules)
-        rules(workers, args, results, (size_t)n);
-    if (do_cost)
-        cost(workers, (int)maps, (size_t)n, args, results);
+    if (!o.cost && !o.rules)
+        pattern(o.workers, n, args, results);     /* open, map, close, join */
+    if (o.rules)
+        rules(o.workers, args, results, n);       /* the rules, broken */
+    if (o.cost)
+        cost(o.workers, (int)o.maps, n, args, results);  /* fresh vs reused */
     free(results);
     free(args);
     return 0;

@@ -7,13 +7,15 @@
  * Each case prints what it checked and exits 0, or names the failed check
  * and exits 1. tests/pool.bats runs them one by one under timeout.
  *
- * fork and pthread_create are linked through wrappers (-Wl,--wrap, see
- * tests/Makefile) so that a case can make the k-th call fail, as a full
- * process table or a thread limit would, and watch pool_open undo itself.
+ * fork, pthread_create and malloc are linked through wrappers (-Wl,--wrap,
+ * see tests/Makefile) so that a case can make the k-th call fail, as a full
+ * process table or a thread limit would, and watch pool_open undo itself;
+ * or refuse large blocks to the workers, as a memory limit would.
  */
 #define _GNU_SOURCE /* strsignal, pthread types in wrappers */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -53,6 +56,22 @@ pid_t __wrap_fork(void)
         return -1;
     }
     return __real_fork();
+}
+
+/* malloc of more than malloc_limit bytes fails, when it is not 0: set
+ * before pool_open, it holds in the workers, as a memory limit would. */
+static size_t malloc_limit;
+
+void *__real_malloc(size_t);
+void *__wrap_malloc(size_t);
+
+void *__wrap_malloc(size_t size)
+{
+    if (malloc_limit && size > malloc_limit) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __real_malloc(size);
 }
 
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a,
@@ -327,33 +346,139 @@ static void case_chunks(void)
     printf("chunksize > n: one worker; default chunksize 7 for 50 items on 2\n");
 }
 
+/* Fills with a pattern, so that zeros written by the pool show. */
+static void scribble(void *p, size_t len)
+{
+    memset(p, 0x5a, len);
+}
+
+static bool all_zero(const void *p, size_t len)
+{
+    const unsigned char *b = p;
+
+    for (size_t i = 0; i < len; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
 static void case_errors(void)
 {
     enum { N = 12 };
     long args[N];
     struct out res[N];
-    struct pool *p = open_or_fail(2);
+    struct pool *p = open_or_fail(1);
     int err;
 
+    /* One worker, chunks of 1: items 3 and 7 fail, in that order. */
     fill(args, N);
-    memset(res, 0, sizeof res);
+    scribble(res, sizeof res);
     err = pool_map(p, picky, args, sizeof *args, res, sizeof *res, N, 1);
     CHECK(err == ERANGE, "map returned %d (%s)", err, strerror(err));
     CHECK(strcmp(pool_error(p), "item 3 failed: Numerical result out of range"
                  " (2 items failed in all)") == 0, "error text: %s",
           pool_error(p));
     check_squares(res, N, 3, 7);
-    /* Both failures in one chunk of 8: still item 3, still 2 in all. */
+    CHECK(all_zero(&res[3], sizeof res[3]) && all_zero(&res[7], sizeof res[7]),
+          "a failed item's result is not zeros");
+    pool_free(p);
+
+    /* Both in the first chunk of 8: it stops at item 3, and 4-7 never run. */
+    p = open_or_fail(2);
+    scribble(res, sizeof res);
     err = pool_map(p, picky, args, sizeof *args, res, sizeof *res, N, 8);
     CHECK(err == ERANGE && strcmp(pool_error(p), "item 3 failed: Numerical "
-          "result out of range (2 items failed in all)") == 0,
+          "result out of range (4 items not run)") == 0,
           "chunk of 8: %d, %s", err, pool_error(p));
+    check_squares(res, 3, N, N);
+    for (size_t i = 8; i < N; i++)
+        CHECK(res[i].value == (long)(i * i), "results[%zu] = %ld", i,
+              res[i].value);
+    CHECK(all_zero(&res[3], 5 * sizeof res[3]), "items 3-7 are not zeros");
     /* The next, clean map clears the error. */
     CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0) == 0,
           "map: %s", pool_error(p));
     CHECK(pool_error(p)[0] == '\0', "stale error: %s", pool_error(p));
     pool_free(p);
-    printf("lowest failed item reported: %s\n", "item 3 (ERANGE)");
+    printf("first failure to arrive reported: %s\n", "item 3 (ERANGE)");
+}
+
+/* Which items ran, in memory shared across fork. */
+static atomic_int *ran_flags;
+
+static void ran_flags_open(size_t n)
+{
+    ran_flags = mmap(NULL, n * sizeof *ran_flags, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(ran_flags != MAP_FAILED, "mmap: %s", strerror(errno));
+    for (size_t i = 0; i < n; i++)
+        atomic_store(&ran_flags[i], 0);
+}
+
+/* The items that ran, as "0 1 5 ...". */
+static const char *ran_list(size_t n)
+{
+    static char buf[512];
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && len < sizeof buf - 8; i++)
+        if (atomic_load(&ran_flags[i]))
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%zu",
+                                    len ? " " : "", i);
+    return buf;
+}
+
+/* The example of CPython's semantics: item 0 takes 0.3 s, items 1 and 7
+ * fail at once. */
+static int slow_first(const void *arg, void *result)
+{
+    long x = *(const long *)arg;
+
+    atomic_store(&ran_flags[x], 1);
+    if (x == 0)
+        nap_ms(300);
+    if (x == 1)
+        return ERANGE;
+    if (x == 7)
+        return EDOM;
+    return square(arg, result);
+}
+
+/* 2 workers, 20 items, chunks of 5: chunk 0 stops at item 1 after 0.3 s,
+ * chunk 1 stops at item 7 at once, chunks 2 and 3 run whole. As in CPython
+ * (list(map(f, chunk)) per chunk; MapResult._set keeps the first exception
+ * to arrive): items 0 1 5 6 7 10-19 ran, and the error is item 7's. */
+static void case_first_failure(void)
+{
+    enum { N = 20 };
+    long args[N];
+    struct out res[N];
+    const char *want = "0 1 5 6 7 10 11 12 13 14 15 16 17 18 19";
+
+    ran_flags_open(N); /* before the fork, so the workers share it */
+    struct pool *p = open_or_fail(2);
+    fill(args, N);
+    scribble(res, sizeof res);
+    int err = pool_map(p, slow_first, args, sizeof *args, res, sizeof *res,
+                       N, 5);
+    printf("ran: %s\n", ran_list(N));
+    CHECK(strcmp(ran_list(N), want) == 0, "want ran: %s", want);
+    CHECK(err == EDOM, "map returned %d (%s), want EDOM", err, strerror(err));
+    CHECK(strcmp(pool_error(p), "item 7 failed: Numerical argument out of "
+                 "domain (2 items failed in all, 5 not run)") == 0,
+          "error text: %s", pool_error(p));
+    printf("error: %s\n", pool_error(p));
+    for (size_t i = 0; i < N; i++) {
+        bool ok = atomic_load(&ran_flags[i]) && i != 1 && i != 7;
+        if (ok)
+            CHECK(res[i].value == (long)(i * i), "results[%zu] = %ld", i,
+                  res[i].value);
+        else
+            CHECK(all_zero(&res[i], sizeof res[i]), "item %zu: not zeros", i);
+    }
+    pool_free(p);
+    munmap(ran_flags, N * sizeof *ran_flags);
 }
 
 static void case_empty(void)
@@ -466,7 +591,7 @@ static void check_death(pool_fn *fn, size_t dead_item, const char *how)
     int err;
 
     fill(args, N);
-    memset(res, 0, sizeof res);
+    scribble(res, sizeof res); /* the lost item must come back as zeros */
     t0 = now();
     err = pool_map(p, fn, args, sizeof *args, res, sizeof *res, N, 1);
     CHECK(now() - t0 < 1.0, "the map took %.2f s", now() - t0);
@@ -477,12 +602,107 @@ static void check_death(pool_fn *fn, size_t dead_item, const char *how)
     CHECK(strncmp(pool_error(p), want, strlen(want)) == 0, "error text: %s",
           pool_error(p));
     check_squares(res, N, dead_item, N);
+    CHECK(all_zero(&res[dead_item], sizeof res[dead_item]),
+          "the lost item %zu kept old bytes", dead_item);
     printf("%s: %s\n", how, pool_error(p));
     /* Healed: the same pool maps again, on as many workers as before. */
     CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0) == 0,
           "map after the death: %s", pool_error(p));
     check_squares(res, N, N, N);
     CHECK(pool_workers(p) == 2, "workers %d", pool_workers(p));
+    pool_free(p);
+    CHECK(no_children(), "children left");
+}
+
+static int aborting(const void *arg, void *result)
+{
+    if (*(const long *)arg == 6) {
+        signal(SIGABRT, SIG_DFL); /* a sanitizer's handler would report it */
+        abort();
+    }
+    return square(arg, result);
+}
+
+/* Items lost with a dead worker hold zeros, not what the caller had there:
+ * a whole chunk of 4, lost to SIGKILL, _exit and abort. */
+static void case_lost_zeros(void)
+{
+    enum { N = 16 };
+    static pool_fn *const killers[] = { suicidal, exiting, aborting };
+    static const size_t dead[] = { 5, 4, 6 };
+    long args[N];
+    struct out res[N];
+    struct pool *p = open_or_fail(2);
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    fill(args, N);
+    for (int i = 0; i < 3; i++) {
+        scribble(res, sizeof res);
+        CHECK(pool_map(p, killers[i], args, sizeof *args, res, sizeof *res, N,
+                       4) == EPIPE, "map %d: %s", i, pool_error(p));
+        size_t first = dead[i] - dead[i] % 4;
+        for (size_t j = 0; j < N; j++)
+            if (j >= first && j < first + 4)
+                CHECK(all_zero(&res[j], sizeof res[j]),
+                      "map %d: lost item %zu kept old bytes", i, j);
+            else
+                CHECK(res[j].value == (long)(j * j), "map %d: results[%zu]",
+                      i, j);
+    }
+    pool_free(p);
+    CHECK(no_children(), "children left");
+    printf("items lost with a worker (SIGKILL, _exit, abort) hold zeros\n");
+}
+
+/* Item 3 closes every socket its process holds, its worker's channel
+ * among them, as a task that tidies up descriptors might; then returns at
+ * once, or runs on a while. */
+static void close_sockets(void)
+{
+    for (int fd = 3; fd < 1024; fd++) {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+            close(fd);
+    }
+}
+
+static int close_channel(const void *arg, void *result)
+{
+    if (*(const long *)arg == 3)
+        close_sockets();
+    return square(arg, result);
+}
+
+static int close_channel_run_on(const void *arg, void *result)
+{
+    if (*(const long *)arg == 3) {
+        close_sockets();
+        nap_ms(1000);
+    }
+    return square(arg, result);
+}
+
+/* A task that closes its worker's channel: the words say so (the first
+ * cause), not "killed by signal 9", a signal the pool itself sent. */
+static void case_closed_channel(void)
+{
+    enum { N = 8 };
+    long args[N];
+    struct out res[N];
+    struct pool *p = open_or_fail(2);
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    fill(args, N);
+    for (int i = 0; i < 2; i++) {
+        int err = pool_map(p, i ? close_channel_run_on : close_channel, args,
+                           sizeof *args, res, sizeof *res, N, 1);
+        printf("%s\n", pool_error(p));
+        CHECK(err == EPIPE, "map returned %d: %s", err, pool_error(p));
+        CHECK(strncmp(pool_error(p), "item 3 lost: worker", 19) == 0 &&
+              strstr(pool_error(p), "had its channel closed") &&
+              !strstr(pool_error(p), "signal"), "words: %s", pool_error(p));
+        check_squares(res, N, 3, N);
+    }
     pool_free(p);
     CHECK(no_children(), "children left");
 }
@@ -904,6 +1124,374 @@ static void case_orphan(void)
     pool_free(p);
 }
 
+/* ---- a pool used from another process ---------------------------------- */
+
+/* The pids of a process pool's workers, found by a map (0s for threads). */
+static void worker_pids(struct pool *p, long pids[2])
+{
+    long args[2] = { 0, 1 };
+
+    CHECK(pool_map(p, pid_task, args, sizeof *args, pids, sizeof *pids, 2, 1)
+          == 0, "map: %s", pool_error(p));
+    if (kind == POOL_THREADS)
+        pids[0] = pids[1] = 0;
+    else if (pids[0] > pids[1]) {
+        long t = pids[0];
+        pids[0] = pids[1];
+        pids[1] = t;
+    }
+}
+
+/* Every call on a copy of a pool refuses with EPERM and says why; freeing
+ * the copy releases memory only. Returns 0, or the number of the first
+ * check that failed. */
+static int use_copy(struct pool *p)
+{
+    long arg = 3;
+    struct out res;
+
+    if (pool_map(p, square, &arg, sizeof arg, &res, sizeof res, 1, 0) != EPERM)
+        return 1;
+    if (!strstr(pool_error(p), "belongs to process"))
+        return 2;
+    if (pool_close(p) != EPERM || pool_terminate(p) != EPERM ||
+        pool_join(p) != EPERM)
+        return 3;
+    errno = 0;
+    if (pool_workers(p) != -1 || errno != EPERM)
+        return 4;
+    pool_free(p);
+    return 0;
+}
+
+static struct pool *victim; /* the pool a task tries to use */
+
+static int use_victim(const void *arg, void *result)
+{
+    (void)arg;
+    *(long *)result = use_copy(victim);
+    return 0;
+}
+
+/* A pool used from a fork child and from a task of a process pool: every
+ * call there refuses, and the owner's workers carry on untouched. */
+static void case_copies(void)
+{
+    long before[2], after[2];
+    struct pool *p = open_or_fail(2);
+
+    worker_pids(p, before);
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        alarm(5); /* a child that hangs dies of SIGALRM */
+        int bad = use_copy(p);
+        if (bad)
+            fprintf(stderr, "child: check %d failed: %s\n", bad, pool_error(p));
+        _exit(bad ? 1 : 0);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: wait status %#x", st);
+    worker_pids(p, after);
+    CHECK(before[0] == after[0] && before[1] == after[1],
+          "workers changed: %ld %ld, then %ld %ld", before[0], before[1],
+          after[0], after[1]);
+
+    /* The same from a task: the runner's worker holds a copy of p. */
+    victim = p;
+    struct pool *runner = pool_open(POOL_PROCESSES, 1);
+    CHECK(runner != NULL, "pool_open: %s", strerror(errno));
+    long arg = 0, bad = -1;
+    CHECK(pool_map(runner, use_victim, &arg, sizeof arg, &bad, sizeof bad, 1,
+                   0) == 0, "runner: %s", pool_error(runner));
+    CHECK(bad == 0, "in a task: check %ld failed", bad);
+    pool_free(runner);
+    worker_pids(p, after);
+    CHECK(before[0] == after[0] && before[1] == after[1],
+          "workers changed: %ld %ld, then %ld %ld", before[0], before[1],
+          after[0], after[1]);
+    pool_free(p);
+    CHECK(no_children(), "children left");
+    printf("a copy of a pool, in a child and in a task: every call refused\n");
+}
+
+/* A child the caller forks (without exec) while a pool is open holds
+ * copies of the channels: the workers must still leave on pool_close,
+ * told by the pool, not by an end of file that this child holds back. */
+static void case_caller_child(void)
+{
+    long args[4] = { 0, 1, 2, 3 };
+    struct out res[4];
+    struct pool *p = open_or_fail(2);
+
+    CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, 4, 1) == 0,
+          "map: %s", pool_error(p));
+    pid_t child = fork();
+    CHECK(child >= 0, "fork: %s", strerror(errno));
+    if (child == 0) {
+        alarm(20); /* never outlive the test by much */
+        nap_ms(10000);
+        _exit(0);
+    }
+    double t0 = now();
+    CHECK(pool_close(p) == 0, "close: %s", pool_error(p));
+    CHECK(pool_join(p) == 0, "join: %s", pool_error(p));
+    double took = now() - t0;
+    kill(child, SIGKILL);
+    CHECK(waitpid(child, NULL, 0) == child, "waitpid");
+    CHECK(took < 2.0, "close + join took %.2f s while a child of ours lived",
+          took);
+    pool_free(p);
+    CHECK(no_children(), "children left");
+    printf("close + join with a long-lived child of the caller: prompt\n");
+}
+
+/* A program started with stdin, stdout and stderr closed: the pool must not
+ * take fds 0-2 for its channels, or the program's own output (once it opens
+ * something there) goes into a worker. Run as `pool_test low_fds KIND
+ * <&- >&- [2>&-]`; with stderr open, the failed check is named there. */
+static bool fd_closed(int fd)
+{
+    return fcntl(fd, F_GETFD) < 0 && errno == EBADF;
+}
+
+static void case_low_fds(void)
+{
+    enum { N = 20 };
+    long args[N];
+    struct out res[N];
+    int keep = fd_closed(2) ? -1 : fcntl(2, F_DUPFD_CLOEXEC, 10);
+
+    close(0);
+    close(1);
+    close(2);
+    struct pool *p = pool_open(kind, 3);
+    bool closed[3] = { fd_closed(0), fd_closed(1), fd_closed(2) };
+    /* Now as a careful program does: /dev/null where 0-2 are closed. */
+    for (int fd = 0; fd < 3; fd++)
+        if (fd_closed(fd))
+            open("/dev/null", fd ? O_WRONLY : O_RDONLY);
+    if (keep >= 0)
+        dup2(keep, 2);
+    CHECK(p != NULL, "pool_open: %s", strerror(errno));
+    for (int fd = 0; fd < 3; fd++)
+        CHECK(closed[fd], "the pool took fd %d", fd);
+    for (int i = 0; i < 1000; i++) /* the program's own output */
+        printf("output line %d\n", i);
+    fflush(stdout);
+    fill(args, N);
+    CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 1) == 0,
+          "map: %s", pool_error(p));
+    check_squares(res, N, N, N);
+    pool_free(p);
+    CHECK(no_children(), "children left");
+}
+
+/* Tasks print and do not flush, as a print() in a worker: the text must
+ * arrive when stdout is a pipe or a file, whether the pool ends with
+ * pool_free (SIGTERM) or with close and join. */
+static int print_task(const void *arg, void *result)
+{
+    printf("task %ld\n", *(const long *)arg);
+    return square(arg, result);
+}
+
+static void case_task_output(void)
+{
+    enum { N = 20 };
+    long args[N];
+    struct out res[N];
+    struct pool *p;
+
+    fill(args, N);
+    p = open_or_fail(3);
+    CHECK(pool_map(p, print_task, args, sizeof *args, res, sizeof *res, N, 1)
+          == 0, "map: %s", pool_error(p));
+    pool_free(p);
+    for (size_t i = 0; i < N; i++)
+        args[i] += N;
+    p = open_or_fail(3);
+    CHECK(pool_map(p, print_task, args, sizeof *args, res, sizeof *res, N, 1)
+          == 0, "map: %s", pool_error(p));
+    CHECK(pool_close(p) == 0 && pool_join(p) == 0, "close/join");
+    pool_free(p);
+}
+
+/* Items too large for a worker's memory: the words say so (not "fork
+ * failed"), and a replacement that dies the same way before doing any work
+ * is not forked again within the map. */
+static int first_byte(const void *arg, void *result)
+{
+    *(long *)result = *(const unsigned char *)arg;
+    return 0;
+}
+
+static void case_no_memory(void)
+{
+    enum { N = 8, SIZE = 1 << 20 };
+    unsigned char *args = malloc((size_t)N * SIZE);
+    long res[N];
+    struct pool *p;
+    int err;
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    CHECK(args != NULL, "malloc");
+    memset(args, 7, (size_t)N * SIZE);
+    malloc_limit = SIZE / 2; /* no worker can hold one item */
+    p = open_or_fail(2);
+    fork_calls = 0;
+    err = pool_map(p, first_byte, args, SIZE, res, sizeof *res, N, 1);
+    int forks = fork_calls;
+    printf("%s\n", pool_error(p));
+    CHECK(err == ENOMEM, "map returned %d (%s)", err, strerror(err));
+    CHECK(strstr(pool_error(p), "ran out of memory") &&
+          !strstr(pool_error(p), "fork"), "words: %s", pool_error(p));
+    CHECK(strstr(pool_error(p), "(8 items failed in all)"), "words: %s",
+          pool_error(p));
+    /* 2 replacements in the map, which die at once, and 2 after it. */
+    CHECK(forks <= 4, "%d forks", forks);
+    malloc_limit = 0;
+    pool_free(p);
+
+    /* A fresh pool with room: the same map succeeds. */
+    p = open_or_fail(2);
+    CHECK(pool_map(p, first_byte, args, SIZE, res, sizeof *res, N, 1) == 0,
+          "map: %s", pool_error(p));
+    for (size_t i = 0; i < N; i++)
+        CHECK(res[i] == 7, "results[%zu] = %ld", i, res[i]);
+    pool_free(p);
+    free(args);
+    CHECK(no_children(), "children left");
+    printf("forks in the map: %d\n", forks);
+}
+
+/* Sizes no array can have: EINVAL, as pool.h promises, for both kinds. */
+static void case_too_large(void)
+{
+    long arg = 1, res;
+    struct pool *p = open_or_fail(2);
+
+    CHECK(pool_map(p, square, &arg, SIZE_MAX, &res, sizeof res, 1, 0)
+          == EINVAL, "arg_size SIZE_MAX: %s", pool_error(p));
+    CHECK(strstr(pool_error(p), "sizes too large"), "%s", pool_error(p));
+    printf("%s\n", pool_error(p));
+    CHECK(pool_map(p, square, &arg, sizeof arg, &res, (size_t)PTRDIFF_MAX + 1,
+                   1, 0) == EINVAL, "result_size: %s", pool_error(p));
+    CHECK(pool_map(p, square, &arg, sizeof arg, &res, sizeof res,
+                   (size_t)PTRDIFF_MAX / 4, 0) == EINVAL, "n: %s", pool_error(p));
+    pool_free(p);
+}
+
+/* ---- misuse from threads ------------------------------------------------- */
+
+static void case_null(void)
+{
+    long arg = 1;
+    struct out res;
+
+    CHECK(pool_map(NULL, square, &arg, sizeof arg, &res, sizeof res, 1, 0)
+          == EINVAL, "pool_map(NULL)");
+    CHECK(pool_close(NULL) == EINVAL, "pool_close(NULL)");
+    CHECK(pool_terminate(NULL) == EINVAL, "pool_terminate(NULL)");
+    CHECK(pool_join(NULL) == EINVAL, "pool_join(NULL)");
+    errno = 0;
+    CHECK(pool_workers(NULL) == -1 && errno == EINVAL, "pool_workers(NULL)");
+    CHECK(pool_error(NULL) && strcmp(pool_error(NULL), "no pool (NULL)") == 0,
+          "pool_error(NULL)");
+    pool_free(NULL);
+    printf("NULL pool: EINVAL from every call, \"%s\"\n", pool_error(NULL));
+}
+
+/* Shared across fork: the held task has started; it may finish. */
+static atomic_int *held;
+
+static int hold(const void *arg, void *result)
+{
+    if (*(const long *)arg == 0) {
+        atomic_store(&held[0], 1);
+        for (int i = 0; i < 10000 && !atomic_load(&held[1]); i++)
+            nap_ms(1);
+    }
+    return square(arg, result);
+}
+
+/* A task of a thread pool calling on its own pool: EBUSY (processes: the
+ * task runs in a copy, EPERM). The argument is the pool's address, valid in
+ * a forked worker's copy too. */
+static int reenter(const void *arg, void *result)
+{
+    struct pool *self = *(struct pool *const *)arg;
+    long one = 1;
+    struct out o;
+
+    *(long *)result = pool_map(self, square, &one, sizeof one, &o, sizeof o,
+                               1, 0);
+    return 0;
+}
+
+struct mapper {
+    struct pool *pool;
+    int err;
+};
+
+static void *map_held(void *arg)
+{
+    struct mapper *m = arg;
+    long args[4] = { 0, 1, 2, 3 };
+    struct out res[4];
+
+    m->err = pool_map(m->pool, hold, args, sizeof *args, res, sizeof *res, 4, 1);
+    return NULL;
+}
+
+/* While one thread maps, every call from another thread gets EBUSY at once
+ * and the map completes; pool_free then does nothing but set errno. */
+static void case_busy(void)
+{
+    struct mapper m = { NULL, -1 };
+    pthread_t t;
+
+    held = mmap(NULL, 2 * sizeof *held, PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(held != MAP_FAILED, "mmap: %s", strerror(errno));
+    atomic_store(&held[0], 0);
+    atomic_store(&held[1], 0);
+    m.pool = open_or_fail(2);
+    CHECK(pthread_create(&t, NULL, map_held, &m) == 0, "pthread_create");
+    for (int i = 0; i < 10000 && !atomic_load(&held[0]); i++)
+        nap_ms(1);
+    CHECK(atomic_load(&held[0]), "the held task never started");
+
+    double t0 = now();
+    long arg = 1;
+    struct out res;
+    int err = pool_map(m.pool, square, &arg, sizeof arg, &res, sizeof res, 1, 0);
+    CHECK(err == EBUSY, "second map: %d (%s)", err, strerror(err));
+    CHECK(strstr(pool_error(m.pool), "busy"), "words: %s", pool_error(m.pool));
+    CHECK(pool_close(m.pool) == EBUSY, "close");
+    CHECK(pool_terminate(m.pool) == EBUSY, "terminate");
+    CHECK(pool_join(m.pool) == EBUSY, "join");
+    errno = 0;
+    pool_free(m.pool);
+    CHECK(errno == EBUSY, "pool_free: errno %d", errno);
+    CHECK(now() - t0 < 1.0, "refusals took %.2f s", now() - t0);
+    atomic_store(&held[1], 1);
+    pthread_join(t, NULL);
+    CHECK(m.err == 0, "the held map: %d, %s", m.err, pool_error(m.pool));
+
+    /* A task calling on its own pool. */
+    long self_err = -1;
+    CHECK(pool_map(m.pool, reenter, &m.pool, sizeof m.pool, &self_err,
+                   sizeof self_err, 1, 0) == 0, "map: %s", pool_error(m.pool));
+    CHECK(self_err == (kind == POOL_THREADS ? EBUSY : EPERM),
+          "a task mapping on its own pool got %ld", self_err);
+    pool_free(m.pool);
+    munmap(held, 2 * sizeof *held);
+    CHECK(no_children(), "children left");
+    printf("calls from a second thread during a map: EBUSY at once\n");
+}
+
 struct test {
     const char *name;
     void (*fn)(void);
@@ -915,6 +1503,7 @@ static const struct test tests[] = {
     { "order", case_order, false, false },
     { "chunks", case_chunks, false, false },
     { "errors", case_errors, false, false },
+    { "first_failure", case_first_failure, false, false },
     { "empty", case_empty, false, false },
     { "nullres", case_nullres, false, false },
     { "large", case_large, false, false },
@@ -935,6 +1524,16 @@ static const struct test tests[] = {
     { "caller_fork", case_caller_fork, true, true },
     { "flush", case_flush, false, false },
     { "orphan", case_orphan, true, true }, /* it sleeps a minute */
+    { "copies", case_copies, false, false },
+    { "null", case_null, false, false },
+    { "no_memory", case_no_memory, true, false },
+    { "too_large", case_too_large, false, false },
+    { "closed_channel", case_closed_channel, true, false },
+    { "lost_zeros", case_lost_zeros, true, false },
+    { "task_output", case_task_output, false, true }, /* it prints 40 lines */
+    { "low_fds", case_low_fds, false, true }, /* it closes stdout */
+    { "caller_child", case_caller_child, false, false },
+    { "busy", case_busy, false, false },
 };
 
 static void set_kind(const char *name)

@@ -43,27 +43,32 @@ sum_of() {
 
 @test "shared: --copies: the workers' copies hold all N, the parent's list none" {
     run -0 S --copies -n 30 -w 3
-    [ "${#lines[@]}" -eq 3 ]
     [ "${lines[0]}" = "[]" ]
-    [[ "${lines[1]}" =~ ^\ \ the\ workers\'\ own\ copies:(\ pid\ [0-9]+\ holds\ [0-9]+,?)+\ \(30\ in\ all\)\;\ the\ parent\'s\ list\ holds\ 0$ ]]
-    [ "$(sum_of 'holds \K[0-9]+(?=[,( ])' "${lines[1]}")" -eq 30 ]
-    # At most one copy per worker.
-    [ "$(grep -o 'pid [0-9]*' <<<"${lines[1]}" | sort -u | wc -l)" -le 3 ]
-    is_perm_of_range "${lines[2]}" 30
+    [ "${lines[1]}" = "  each worker process appended to its own copy of the list:" ]
+    # One line per worker that ran a task: at most one copy per worker.
+    copies=$(grep -cP '^    worker pid [0-9]+: its copy holds [0-9]+$' <<<"$output")
+    [ "$copies" -ge 1 ] && [ "$copies" -le 3 ] || { echo "copies: $copies"; false; }
+    [ "${#lines[@]}" -eq $((copies + 4)) ]
+    [ "$(sum_of 'its copy holds \K[0-9]+' "$output")" -eq 30 ]
+    [ "${lines[copies + 2]}" = "  30 in all; the parent's list holds 0" ]
+    is_perm_of_range "${lines[copies + 3]}" 30
 }
 
 @test "shared: --explicit: the parent sees all N, appended by worker processes" {
     run -0 S --explicit -n 40 -w 3
-    [ "${#lines[@]}" -eq 5 ]
     [ "${lines[0]}" = "[]" ]
     is_perm_of_range "${lines[1]}" 40
-    [ "${lines[2]}" = "Processes, the list in mmap(MAP_SHARED | MAP_ANONYMOUS) with a process-shared mutex:" ]
-    is_perm_of_range "${lines[3]}" 40
-    [[ "${lines[4]}" =~ ^\ \ appended\ by\ [1-3]\ worker\ process(es)?:(\ pid\ [0-9]+\ \([0-9]+\),?)+\;\ by\ the\ parent\ \(pid\ ([0-9]+)\):\ 0$ ]]
-    parent=${BASH_REMATCH[3]}
-    [ "$(sum_of 'pid [0-9]+ \(\K[0-9]+' "${lines[4]}")" -eq 40 ]
+    [ "${lines[2]}" = "Processes, the list in shared memory (mmap MAP_SHARED, with a" ]
+    [ "${lines[3]}" = "process-shared mutex):" ]
+    is_perm_of_range "${lines[4]}" 40
+    appenders=$(grep -cP '^  appended by worker pid [0-9]+: [0-9]+$' <<<"$output")
+    [ "$appenders" -ge 1 ] && [ "$appenders" -le 3 ]
+    [ "${#lines[@]}" -eq $((appenders + 6)) ]
+    [ "$(sum_of 'appended by worker pid [0-9]+: \K[0-9]+' "$output")" -eq 40 ]
+    [[ "${lines[appenders + 5]}" =~ ^\ \ appended\ by\ the\ parent\ \(pid\ ([0-9]+)\):\ 0$ ]]
+    parent=${BASH_REMATCH[1]}
     # Every appender is a process other than the parent.
-    if grep -q "pid $parent (" <<<"${lines[4]}"; then false; fi
+    if grep -q "worker pid $parent:" <<<"$output"; then false; fi
 }
 
 @test "shared: --race reports kept and lost counts that add up" {
@@ -104,20 +109,19 @@ sum_of() {
 @test "shared: the extras combine, in a fixed order" {
     run -0 S --race --explicit --copies --runs 1 --race-items 1000 -w 2
     [ "${lines[0]}" = "[]" ]
-    [[ "${lines[1]}" == "  the workers' own copies:"* ]]
-    is_perm_of_range "${lines[2]}" 20
-    [[ "${lines[3]}" == "Processes, the list in mmap"* ]]
-    is_perm_of_range "${lines[4]}" 20
-    [[ "${lines[6]}" == "Threads appending without the lock: 2 threads, "* ]]
+    [ "${lines[1]}" = "  each worker process appended to its own copy of the list:" ]
+    # Then a line per worker copy, the total, the thread list, --explicit.
+    i=$(( $(grep -c '^    worker pid ' <<<"$output") + 2 ))
+    [[ "${lines[i]}" == "  20 in all; the parent's list holds 0" ]]
+    is_perm_of_range "${lines[i + 1]}" 20
+    [[ "${lines[i + 2]}" == "Processes, the list in shared memory"* ]]
+    is_perm_of_range "${lines[i + 4]}" 20
+    grep -q '^Threads appending without the lock: 2 threads, ' <<<"$output"
+    grep -q '^without the lock: lost ' <<<"$output"
 }
 
 @test "shared: bad input: a one-line reason and the usage on stderr, exit 2" {
     usage_errors "$ROOT/shared/shared" <<'EOF_CASES'
--w 0|--workers: expected a positive integer, got '0'
--w -1|--workers: expected a positive integer, got '-1'
--w abc|--workers: expected a positive integer, got 'abc'
--w 2.5|--workers: expected a positive integer, got '2.5'
--w 99999999999999999999|--workers: 99999999999999999999 is too large (at most 1024)
 -n 0|--items: expected a positive integer, got '0'
 -n -3|--items: expected a positive integer, got '-3'
 -n 1e3|--items: expected a positive integer, got '1e3'
@@ -132,16 +136,13 @@ sum_of() {
 -n|-n needs a value
 --workers|--workers needs a value
 --race --runs|--runs needs a value
--x|unknown option '-x'
---bogus|unknown option '--bogus'
-stray|unexpected argument 'stray'
 --explicit stray|unexpected argument 'stray'
 EOF_CASES
 }
 
 @test "shared: no worker outlives the program" {
+    leaves_nothing "$ROOT/shared/shared" --fork-lock --copies -n 200 -w 4 --start spawn
     run -0 S --explicit --copies -n 200 -w 4
-    [ "$(processes_named shared)" -eq 0 ]
     # The workers the program named (both pools) are gone, not orphaned.
     pids=$(grep -oP 'pid \K[0-9]+' <<<"$output" | sort -u)
     [ -n "$pids" ]
@@ -150,4 +151,35 @@ EOF_CASES
             echo "pid $pid still runs: $(ps -o pid=,comm= -p "$pid")"; false
         fi
     done
+}
+
+@test "shared: the same [] under every start method; a fresh worker makes its own list" {
+    for m in fork spawn forkserver; do
+        run -0 S --start "$m" --copies -n 20 -w 2
+        [ "${lines[0]}" = "[]" ] || { echo "$m: ${lines[0]}"; false; }
+        is_perm_of_range "${lines[-1]}" 20
+        if [ "$m" = fork ]; then
+            [ "${lines[1]}" = "  each worker process appended to its own copy of the list:" ]
+        else
+            [ "${lines[1]}" = "  each worker process appended to a list it made itself: a" ] ||
+                { echo "$m: ${lines[1]}"; false; }
+        fi
+        [ "$(sum_of 'its (copy|list) holds \K[0-9]+' "$output")" -eq 20 ]
+    done
+}
+
+@test "shared: --fork-lock: locked forever in forked workers, free in fresh ones" {
+    run -0 S --fork-lock -w 2 --start fork
+    [ "$(grep -c 'still locked: its holder is not here$' <<<"$output")" -eq 2 ] ||
+        { echo "$output"; false; }
+    for m in spawn forkserver; do
+        run -0 S --fork-lock -w 2 --start "$m"
+        [ "$(grep -c ': took it$' <<<"$output")" -eq 2 ] || { echo "$m: $output"; false; }
+        grep -q "^A thread held a lock while the pool started 2 workers ($m);" <<<"$output"
+    done
+}
+
+@test "shared: --explicit needs fork: a fresh worker has no mapping" {
+    run -2 --separate-stderr S --explicit --start spawn
+    [ "${stderr_lines[0]}" = "shared: --explicit: only with --start fork (a fresh worker has no mapping)" ]
 }

@@ -7,21 +7,25 @@
  * mean over the repeats. After the sleep group the program works out what
  * the schedule predicts: a pool's map lasts as long as its busiest worker.
  *
- * Usage: timing [-u S] [-r N] [-n N] [-w N] [-d D] [--cpu]
+ * Usage: timing [-u S] [-r N] [-n N] [-w N] [-d D] [--start M]
+ *               [--cpu | --predict]
  *
- * Try:
- *   ./timing -u 0.1 -r 1    the six lines in about two seconds
- *   ./timing -u 0.1 -w 4    four workers: the pools reach the tutorial's
- *                           4 steps; -w 1 gives back the serial 10 steps
- *   ./timing --cpu          CPU-bound tasks: C threads use every core, which
- *                           CPython's threads cannot (see gil_sim)
- *   ./timing -u 0.0001 -r 1000 -d 6
- *                           a thousand repeats, six decimals: what does
- *                           opening a pool cost? Then try -w 8.
+ * Try (from the project root):
+ *   timing/timing -u 0.1 -r 1     the six lines in about two seconds
+ *   timing/timing --predict -w 3  the schedule for three workers, and the
+ *                                 times it predicts, without running it
+ *   timing/timing -u 0.1 -w 4     four workers: the pools reach the
+ *                                 tutorial's 4 steps; -w 1 gives back 10
+ *   timing/timing --cpu           CPU-bound tasks: C threads use every
+ *                                 core, which CPython's threads cannot
+ *   timing/timing -u 0.0001 -r 1000 -d 6
+ *                                 a thousand repeats, six decimals: what
+ *                                 does opening a pool cost? Then -w 8.
  *
  * See also: docs/timing.md, reuse/reuse.c (a pool opened once and reused),
  * pool/pool.h.
  */
+#define _DEFAULT_SOURCE /* getloadavg */
 #include <errno.h>
 #include <float.h>
 #include <getopt.h>
@@ -34,11 +38,15 @@
 #include <time.h>
 
 #include "args.h"
+#include "clock.h"
 #include "err.h"
 #include "pool.h"
+#include "poolrun.h"
+#include "tasks.h"
 
 static const char usage[] =
-    "usage: timing [-u S] [-r N] [-n N] [-w N] [-d D] [--cpu]\n"
+    "usage: timing [-u S] [-r N] [-n N] [-w N] [-d D] [--start M]\n"
+    "              [--cpu | --predict]\n"
     "  Time serial, processes and threads on sleep and on square, opening and\n"
     "  closing a pool for every repeat, and explain the sleep figures.\n"
     "  -u, --unit S     seconds per sleep step; task i sleeps i steps (default 1)\n"
@@ -48,8 +56,12 @@ static const char usage[] =
     "                   at most 1024, as 2^1024 overflows a double)\n"
     "  -w, --workers N  workers per pool (default: the CPUs we may use)\n"
     "  -d, --digits D   decimals in the figures (default 4, as the tutorial)\n"
+    "      --start M    how process pools start their workers: fork (default,\n"
+    "                   as the tutorial), spawn or forkserver\n"
     "      --cpu        time a CPU-bound group instead: tasks of about 50 ms\n"
     "                   of arithmetic, where C threads use every core\n"
+    "      --predict    print the sleep group's schedule and predicted times,\n"
+    "                   and run nothing\n"
     "  -h, --help       this text\n";
 
 /* The tutorial maps sleep over range(5). */
@@ -73,41 +85,7 @@ struct work {
 /* Decimals in every figure (-d); 4 as the tutorial rounds. */
 static int digits = 4;
 
-/* Seconds on CLOCK_MONOTONIC, which setting the date does not move. */
-static double now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- the tasks ---------------------------------------------------------- */
-
-/* time.sleep(seconds): the argument is a double. Returns 0 or the errno of
- * nanosleep. A signal's interruption sleeps the rest. */
-static int sleep_task(const void *arg, void *result)
-{
-    double s = *(const double *)arg;
-    struct timespec ts;
-
-    (void)result;
-    ts.tv_sec = (time_t)s;
-    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-    if (ts.tv_nsec > 999999999)
-        ts.tv_nsec = 999999999;
-    while (nanosleep(&ts, &ts) != 0)
-        if (errno != EINTR)
-            return errno;
-    return 0;
-}
-
-/* square = partial(pow, 2): 2.0 to the power of the argument, a long. */
-static int square_task(const void *arg, void *result)
-{
-    *(double *)result = pow(2, (double)*(const long *)arg);
-    return 0;
-}
 
 /* A CPU-bound task: `iters` rounds of xorshift64 from `seed`. Nothing here
  * waits or calls the kernel, and every round depends on the one before, so
@@ -116,53 +94,12 @@ struct cpu_arg {
     uint64_t seed, iters;
 };
 
-static uint64_t xorshift(uint64_t x, uint64_t iters)
-{
-    for (uint64_t k = 0; k < iters; k++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-    }
-    return x;
-}
-
 static int cpu_task(const void *arg, void *result)
 {
     const struct cpu_arg *a = arg;
 
     *(uint64_t *)result = xorshift(a->seed, a->iters);
     return 0;
-}
-
-/* Seconds that `iters` rounds of xorshift take here. */
-static double xorshift_seconds(uint64_t iters)
-{
-    volatile uint64_t sink;
-    double t0 = now();
-
-    sink = xorshift(0x9e3779b97f4a7c15u, iters);
-    (void)sink;
-    return now() - t0;
-}
-
-/* How many rounds of xorshift take about `seconds` here: doubled until a
- * run lasts 20 ms, then the fastest of three runs of that size scaled (the
- * fastest, because another program taking the CPU only ever adds time).
- * Measured, so it holds on a slow machine and under a sanitizer or valgrind
- * alike. */
-static uint64_t cpu_iters_for(double seconds)
-{
-    uint64_t iters = 1u << 16;
-    double dt;
-
-    while ((dt = xorshift_seconds(iters)) < 0.02 && iters < (UINT64_C(1) << 40))
-        iters *= 2;
-    for (int k = 0; k < 3; k++) {
-        double again = xorshift_seconds(iters);
-        if (again < dt)
-            dt = again;
-    }
-    return (uint64_t)((double)iters * seconds / dt) + 1;
 }
 
 /* ---- the measurements ---------------------------------------------------- */
@@ -188,21 +125,13 @@ static double serial_once(const struct work *w)
  * opening and closing included as timeit includes them. */
 static double pool_once(enum pool_kind kind, int workers, const struct work *w)
 {
-    const char *style = kind == POOL_PROCESSES ? "processes" : "threads";
+    char what[64];
     double t0 = now();
-    struct pool *pool = pool_open(kind, workers);
-    int err;
+    struct pool *pool = open_or_die(kind, workers);
 
-    if (!pool)
-        die("%s_%s: cannot open a pool of %d %s", style, w->task, workers, style);
-    err = pool_map(pool, w->fn, w->args, w->arg_size, w->results,
-                   w->result_size, w->n, 0);
-    if (err) {
-        fprintf(stderr, "%s: %s_%s: %s\n", prog_name(), style, w->task,
-                pool_error(pool));
-        pool_free(pool);
-        exit(1);
-    }
+    snprintf(what, sizeof what, "%s_%s", pool_kind_name(kind), w->task);
+    map_or_die(pool, what, w->fn, w->args, w->arg_size, w->results,
+               w->result_size, w->n, 0);
     pool_free(pool);
     return now() - t0;
 }
@@ -233,6 +162,7 @@ static double measure(enum style style, int workers, const struct work *w,
     }
     printf("Time elapsed for %s_%s: %.*fs\n", style_name[style], w->task,
            digits, total / (double)repeats);
+    out_check(); /* the reader is gone: stop here, not after every group */
     return total / (double)repeats;
 }
 
@@ -260,14 +190,6 @@ static void group(struct work *w, int workers, long repeats, double means[3])
 
 /* ---- what the schedule predicts ------------------------------------------ */
 
-/* The chunksize a pool picks when the map leaves it 0: ceil(n / (4 * W)). */
-static int default_chunksize(int workers, int n)
-{
-    long d = 4L * workers;
-
-    return (int)((n + d - 1) / d);
-}
-
 /* How the sleep map runs on a pool of W workers. */
 struct plan {
     int chunksize;
@@ -284,7 +206,9 @@ struct plan {
  * most SLEEP_TASKS chunks. */
 static struct plan schedule(int workers)
 {
-    struct plan p = { .chunksize = default_chunksize(workers, SLEEP_TASKS) };
+    struct plan p = {
+        .chunksize = (int)pool_default_chunksize(SLEEP_TASKS, workers)
+    };
     int used = workers < SLEEP_TASKS ? workers : SLEEP_TASKS;
     int last[SLEEP_TASKS];
 
@@ -374,7 +298,7 @@ static void explain_sleep(int workers, double unit, bool workers_given)
     printf("\n");
 }
 
-/* ---- main ------------------------------------------------------------------ */
+/* ---- the groups ---------------------------------------------------------- */
 
 /* The tutorial's two groups: sleep (then the prediction), then square. */
 static void tutorial_groups(int workers, bool workers_given, double unit,
@@ -404,6 +328,35 @@ static void tutorial_groups(int workers, bool workers_given, double unit,
     free(square_args);
 }
 
+/* What --cpu's speed-ups say, in words that follow the figures: the lesson
+ * when they show it, and the likely reason when they do not. */
+static void explain_cpu(const double means[3], int workers, int cpus)
+{
+    int best = workers < cpus ? workers : cpus;
+    double procs = means[SERIAL] / means[PROCESSES];
+    double threads = means[SERIAL] / means[THREADS];
+    double load[1];
+
+    printf("Speed-up over serial: processes %.2fx, threads %.2fx (at most %d:\n"
+           "the fewer of workers and CPUs).\n", procs, threads, best);
+    if (best == 1) {
+        printf("With one %s there is nothing to run side by side: about 1x\n"
+               "is what to expect.\n", workers == 1 ? "worker" : "CPU");
+    } else if (threads >= 0.75 * best && procs >= 0.75 * best) {
+        printf("C threads ran the arithmetic on %d cores at once, as processes\n"
+               "did.\n", best);
+    } else {
+        printf("Below the %d that %d CPUs allow: another program was using the\n"
+               "CPUs while this ran", best, cpus);
+        if (getloadavg(load, 1) == 1)
+            printf(" (load average %.2f over the last minute)", load[0]);
+        printf(".\nRun it again on a quiet machine: C threads then scale as\n"
+               "processes do.\n");
+    }
+    printf("CPython's threads would stay near 1x on this work: one lock lets\n"
+           "one thread at a time run bytecode. gil_sim shows that lock at work.\n");
+}
+
 /* --cpu: the same three styles on tasks that only compute. */
 static void cpu_group(int workers, long repeats)
 {
@@ -411,7 +364,7 @@ static void cpu_group(int workers, long repeats)
     size_t n = (size_t)(2 * cpus < 8 ? 8 : 2 * cpus);
     struct cpu_arg *args = malloc(n * sizeof *args);
     uint64_t *results = malloc(n * sizeof *results);
-    uint64_t iters = cpu_iters_for(CPU_TASK_SECONDS);
+    uint64_t iters = xorshift_rounds_for(CPU_TASK_SECONDS);
     double means[3];
     struct work w;
 
@@ -427,63 +380,77 @@ static void cpu_group(int workers, long repeats)
                        .arg_size = sizeof *args, .results = results,
                        .result_size = sizeof *results, .n = n };
     group(&w, workers, repeats ? repeats : 3, means);
-    printf("Speed-up over serial: processes %.2fx, threads %.2fx (at most %d,\n"
-           "the fewer of workers and CPUs). C threads run the arithmetic on\n"
-           "every core at once, as processes do. CPython's threads would stay\n"
-           "near 1x: one lock lets one thread at a time run bytecode. gil_sim\n"
-           "shows that lock at work.\n",
-           means[SERIAL] / means[PROCESSES], means[SERIAL] / means[THREADS],
-           workers < cpus ? workers : cpus);
+    explain_cpu(means, workers, cpus);
     free(results);
     free(args);
 }
 
-int main(int argc, char *argv[])
+/* ---- the command line ------------------------------------------------------ */
+
+struct options {
+    double unit;        /* seconds per sleep step */
+    long repeats;       /* 0: each group's default */
+    long items;         /* squares */
+    int workers;
+    bool workers_given; /* -w, rather than one per CPU */
+    bool cpu, predict;
+};
+
+static struct options parse_options(int argc, char *argv[])
 {
     static const struct option longopts[] = {
-        { "unit", required_argument, NULL, 'u' },
-        { "repeats", required_argument, NULL, 'r' },
-        { "items", required_argument, NULL, 'n' },
-        { "workers", required_argument, NULL, 'w' },
-        { "digits", required_argument, NULL, 'd' },
-        { "cpu", no_argument, NULL, 'C' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        OPT_VALUE("unit", 'u'), OPT_VALUE("repeats", 'r'), OPT_VALUE("items", 'n'),
+        OPT_VALUE("digits", 'd'), OPT_FLAG("cpu", 'C'), OPT_FLAG("predict", 'P'),
+        OPT_POOL, OPT_END,
     };
-    double unit = 1;
-    long repeats = 0, items = 1000; /* repeats 0: each group's default */
-    int workers = 0, c;
-    bool cpu = false;
+    struct options o = { .unit = 1, .items = 1000 };
+    int c;
 
-    prog_init("timing", usage);
-    setvbuf(stdout, NULL, _IOLBF, 0);
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":u:r:n:w:d:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'u':
             /* Any number first, so that -1 and 0 get the same words. */
-            unit = parse_double("--unit", optarg, -DBL_MAX, 60);
-            if (unit <= 0)
+            o.unit = parse_double("--unit", optarg, -DBL_MAX, 60);
+            if (o.unit <= 0)
                 usage_error("--unit: expected a positive number, got '%s'",
                             optarg);
             break;
-        case 'r': repeats = parse_long("--repeats", optarg, 1, 100000); break;
-        case 'n': items = parse_long("--items", optarg, 1, 1024); break;
-        case 'w': workers = parse_workers(optarg); break;
+        case 'r': o.repeats = parse_long("--repeats", optarg, 1, 100000); break;
+        case 'n': o.items = parse_long("--items", optarg, 1, 1024); break;
         case 'd': digits = (int)parse_long("--digits", optarg, 1, 9); break;
-        case 'C': cpu = true; break;
-        case 'h': print_usage(stdout); return 0;
-        default: getopt_error(c, argv);
+        case 'C': o.cpu = true; break;
+        case 'P': o.predict = true; break;
+        default: pool_option(c, argv, &o.workers);
         }
     }
-    no_operands(argc, argv);
-    bool workers_given = workers != 0;
-    if (!workers_given)
-        workers = pool_cpu_count();
+    if (o.cpu && o.predict)
+        usage_error("--predict: only for the sleep group, not with --cpu");
+    o.workers_given = o.workers != 0;
+    pool_options_done(argc, argv, &o.workers);
+    return o;
+}
 
-    if (cpu)
-        cpu_group(workers, repeats);
-    else
-        tutorial_groups(workers, workers_given, unit, repeats, items);
+/* ---- main: the tutorial's program ------------------------------------------ */
+
+/* What a spawned worker may be asked to run: it finds each by its name. */
+static const struct pool_task tasks[] = {
+    POOL_TASK(sleep_task),
+    POOL_TASK(square_task),
+    POOL_TASK(cpu_task),
+};
+
+int main(int argc, char *argv[])
+{
+    POOL_MAIN(tasks);   /* if __name__ == "__main__": what follows runs here only */
+    prog_init("timing", usage);
+    struct options o = parse_options(argc, argv);
+
+    if (o.predict)              /* the schedule alone, nothing run */
+        explain_sleep(o.workers, o.unit, o.workers_given);
+    else if (o.cpu)             /* the extra: CPU-bound tasks */
+        cpu_group(o.workers, o.repeats);
+    else                        /* for f in (sleep, square): serial, processes, threads */
+        tutorial_groups(o.workers, o.workers_given, o.unit, o.repeats, o.items);
     return 0;
 }

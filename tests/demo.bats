@@ -1,0 +1,85 @@
+#!/usr/bin/env bats
+# tests/demo.bats - the demo as a class sees it: the programs and nothing
+# else (no compiler lines), every line within 80 columns, every command
+# shown runnable from the project root; `make present` paced on a terminal
+# and straight through without one; each section alone on a fresh copy.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+    # One run of the demo for the tests that only read it.
+    DEMO_OUT=$(mktemp)
+    export DEMO_OUT
+    timeout -k 5 300 make -s --no-print-directory -C "$ROOT" demo >"$DEMO_OUT" 2>&1
+    echo $? >"$DEMO_OUT.status"
+}
+
+teardown_file() {
+    rm -f "$DEMO_OUT" "$DEMO_OUT.status"
+}
+
+@test "demo: runs to the end, exit 0" {
+    [ "$(cat "$DEMO_OUT.status")" -eq 0 ] || { tail -20 "$DEMO_OUT"; false; }
+}
+
+@test "demo: no build lines, no make noise" {
+    if grep -nE '^(cc|gcc|clang|ar) |Entering directory|Leaving directory|Nothing to be done' \
+        "$DEMO_OUT"; then
+        false
+    fi
+    [ "$(head -1 "$DEMO_OUT")" = "building..." ]
+}
+
+@test "demo: every line fits in 80 columns" {
+    wide=$(awk 'length($0) > 80 { printf "%d cols: %s\n", length($0), $0 }' "$DEMO_OUT")
+    [ -z "$wide" ] || { echo "$wide"; false; }
+}
+
+@test "demo: every command it shows runs from the project root" {
+    # "$ prog/prog args    # comment": the program path exists there.
+    grep '^\$ ' "$DEMO_OUT" | sed 's/^\$ //; s/    #.*//' | while read -r cmd _; do
+        [ -f "$ROOT/$cmd" ] && [ -x "$ROOT/$cmd" ] ||
+            { echo "not runnable from the root: $cmd"; exit 1; }
+    done
+}
+
+@test "present: without a terminal it runs straight through, as demo does" {
+    run -0 t make -s --no-print-directory -C "$ROOT" present </dev/null
+    # The same sections, in the same order, with no prompt in between.
+    want=$(grep '^==> ' "$DEMO_OUT" | cut -d: -f1)
+    got=$(grep '^==> ' <<<"$output" | cut -d: -f1)
+    expect_eq "$want" "$got"
+    if grep -q 'Enter to run it' <<<"$output"; then false; fi
+}
+
+@test "present: on a terminal it waits for Enter before each section" {
+    command -v script >/dev/null || skip "needs script (util-linux)"
+    # A terminal with nobody typing: the first prompt comes, and no
+    # section runs before Enter. (q then stops it.)
+    run t script -qec "make -s --no-print-directory -C '$ROOT' present" /dev/null <<<"q"
+    [[ "$output" == *"-- next: basic. Enter to run it, q and Enter to stop:"* ]] ||
+        { echo "no prompt in: $output"; false; }
+    if grep -q '^==> basic' <<<"$output"; then
+        echo "a section ran before Enter"; false
+    fi
+}
+
+@test "sections: each folder's make, make demo and make clean work on a fresh copy" {
+    copy=$(mktemp -d)
+    # The tracked files as they are now, without anything built.
+    git -C "$ROOT" ls-files -z | tar -C "$ROOT" --null -T - -cf - | tar -C "$copy" -xf -
+    for d in basic timing reuse shared gil_sim; do
+        run t make -s -C "$copy/$d"
+        [ "$status" -eq 0 ] || { echo "make -C $d: $output"; rm -rf "$copy"; false; }
+        [ -x "$copy/$d/$d" ] || { echo "no $d/$d after make"; rm -rf "$copy"; false; }
+        run t make -s -C "$copy/$d" clean
+        [ "$status" -eq 0 ] && [ ! -e "$copy/$d/$d" ] || { rm -rf "$copy"; false; }
+    done
+    # And one section's demo from nothing: it builds what it needs, quietly.
+    run -0 t make -s --no-print-directory -C "$copy/basic" demo
+    grep -qx '==> basic: a pool maps factorial over 0..9 (section "Pools")' <<<"$output" ||
+        { echo "$output"; rm -rf "$copy"; false; }
+    if grep -qE '^(cc|gcc|clang|ar) ' <<<"$output"; then rm -rf "$copy"; false; fi
+    rm -rf "$copy"
+}
