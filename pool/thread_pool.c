@@ -1,41 +1,98 @@
 /* pool/thread_pool.c - the thread pool: multiprocessing.pool.ThreadPool in C.
  *
- * Shows: workers that sleep on a condition variable until a job is posted,
- * claim chunks of it under one lock, and write results straight into the
- * caller's array. The caller sleeps on a second condition variable until the
- * last chunk is done: nobody spins, nobody polls.
+ * Shows: workers that wait for a job, claim chunks of it under one lock, and
+ * write results straight into the caller's array; and how to wait a short
+ * while without paying for a wake-up.
  *
- *     pool_map                     worker 0..W-1
- *     --------                     -------------
- *     lock                         lock
- *     job = ...; broadcast(work)   while no chunk left: wait(work)
- *     while chunks_done < nchunks    c = next_chunk++
- *         wait(done)               unlock; run the items of c; lock
- *     job = NULL; unlock           if ++chunks_done == nchunks: signal(done)
+ * Waking a thread that sleeps on a condition variable costs 15-45 us on a
+ * virtual machine: more than a small map's whole work. So a thread that
+ * expects news soon watches for it first (spins), and sleeps only if none
+ * comes: an idle worker watches the job number `seq` for POOL_SPIN_US (1 ms
+ * by default) after its last chunk, and the caller watches `chunks_done`.
+ * Spinning must never keep a CPU from the thread it waits for, so it gives
+ * way (docs/latency.md has the measurements):
+ *   - workers awake (`running`: working or spinning) plus the caller stay
+ *     within the CPUs we may use: a worker spins only if that holds, and so
+ *     does the caller; the others sleep;
+ *   - a spinner yields the CPU every few microseconds, and sleeps at once
+ *     when it finds it was preempted: another program wants the CPU;
+ *   - while a worker is awake, the caller does not wake the sleepers for a
+ *     job; if chunks are still unclaimed after WAKE_AFTER_NS, it does.
  *
- * The only shared state is the job and its two counters, all under `lock`.
+ *     pool_map                           worker 0..W-1
+ *     --------                           -------------
+ *     lock; job = ...; unlock            spin until seq moves, or else
+ *     seq++                                sleepers++; wait(work) until it does
+ *     no worker awake: signal(work)      lock
+ *     spin until chunks_done = nchunks,  while a chunk is left: c = next_chunk++
+ *       or else wait(done) until it is     unlock; run the items of c; lock
+ *                                          if ++chunks_done == nchunks:
+ *                                              signal(done)
+ *                                        unlock
+ *
+ * The job and the chunk counters change under `lock`; `seq`, `running`,
+ * `sleepers` and the counters are atomic so that a spinner can read them
+ * without it. No wake-up is lost: a sleeper counts itself in `sleepers`
+ * before it looks at `seq`, and the caller moves `seq` before it looks at
+ * `sleepers` (and signals under the lock), so one of the two sees the other.
  * Results need no lock: each item's slot is written by exactly one worker,
- * and the mutex hand-off at the end orders those writes before the caller
- * reads them.
+ * and its increment of chunks_done orders that write before the caller's
+ * read. Chunks are claimed under the lock, not with an atomic add: the job
+ * lives on the caller's stack, and a late worker must never claim a chunk
+ * of a job that has ended; the lock costs nothing extra, since run_chunk()
+ * takes it anyway to count the chunk done.
  *
- * See also: process_pool.c, docs/pool.md.
+ * See also: process_pool.c, docs/pool.md, docs/latency.md.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "pool_impl.h"
 
+/* Spin this long by default: about a wake-up's cost, many times over. */
+#define DEFAULT_SPIN_US 1000
+/* A gap this long between two looks at the clock means we were preempted;
+ * then nobody in the pool spins for BACKOFF_NS: the CPUs are wanted. */
+#define PREEMPTED_NS 200000
+#define BACKOFF_NS 500000000L
+/* While a worker is awake, other workers join a job only this late. */
+#define WAKE_AFTER_NS 50000
+
+/* What a spinner watches sits apart from what others write often: a write
+ * to a cache line takes it away from every CPU that reads it, and the
+ * reader's next look fetches it back. The pads keep these groups on lines
+ * of their own (64 bytes on the CPUs we know). */
+#define CACHE_LINE 64
+
 struct thread_pool {
+    /* Under the lock: the job and its chunks. */
     pthread_mutex_t lock;
-    pthread_cond_t work;      /* a job was posted, or the pool is stopping */
-    pthread_cond_t done;      /* the last chunk of the job is done */
-    struct pool_job *job;     /* NULL between maps */
-    size_t next_chunk;        /* the next chunk to claim */
-    size_t chunks_done;
-    bool stop;                /* close or terminate: leave when idle */
+    pthread_cond_t work;        /* seq moved: a job was posted, or stop */
+    pthread_cond_t done;        /* the last chunk of the job is done */
+    struct pool_job *job;       /* the last job; valid while chunks are left */
+    size_t nchunks;             /* its chunks, kept here: it ends with its map */
+    atomic_size_t next_chunk;   /* the next chunk to claim */
+    atomic_size_t chunks_done;
+    bool stop;                  /* close or terminate: leave when idle */
+    char pad1[CACHE_LINE];
+    /* Written once a map by the caller, watched by spinning workers. */
+    atomic_ulong seq;           /* moves for each job, and at stop */
+    char pad2[CACHE_LINE];
+    /* Written once a map by a worker, watched by the spinning caller. */
+    atomic_bool finished;       /* chunks_done reached nchunks */
+    char pad3[CACHE_LINE];
+    /* Read by every spinner, seldom written. */
+    atomic_int running;         /* workers awake: working or spinning */
+    atomic_int sleepers;        /* workers in wait(work) */
+    atomic_long calm_from;      /* no spinning before this time (ns) */
+    long spin_ns;               /* POOL_SPIN_US in ns; 0: never spin */
+    int cpus;                   /* the CPUs we may run on */
     pthread_t *threads;
     int started;
 };
@@ -72,22 +129,161 @@ static void run_chunk(struct thread_pool *tp, struct pool_job *job, size_t c)
         pthread_cond_signal(&tp->done);
 }
 
+/* ---- spinning ----------------------------------------------------------- */
+
+/* A hint to the CPU that we are in a spin loop: it slows the loop down and
+ * lets a sibling hyper-thread run. */
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static long now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+struct spin {
+    long start, last; /* ns */
+    unsigned looks;
+};
+
+static struct spin spin_start(void)
+{
+    long t = now_ns();
+
+    return (struct spin){ t, t, 0 };
+}
+
+/* Spinning is on (POOL_SPIN_US > 0), and no spinner of this pool has been
+ * preempted lately. */
+static bool may_spin(const struct thread_pool *tp)
+{
+    return tp->spin_ns > 0 && now_ns() >= atomic_load(&tp->calm_from);
+}
+
+/* Between two looks at what we wait for: a pause (about 20 ns), every 64
+ * looks the clock, and every 256 a sched_yield(), which hands the CPU to any
+ * thread waiting for it (valgrind runs one thread at a time, and switches
+ * at a system call). A yield costs 0.4 us here: more often, and it would
+ * delay the look that matters.
+ * False when the budget is spent, or when the gap since the last look shows
+ * that we were preempted: the CPU is wanted, sleep (and for a while, the
+ * whole pool does). */
+static bool spin_on(struct thread_pool *tp, struct spin *s)
+{
+    long t;
+
+    cpu_relax();
+    if (++s->looks % 64)
+        return true;
+    t = now_ns();
+    if (t - s->last > PREEMPTED_NS) {
+        /* A spinner on a busy CPU waits a whole time slice for its turn,
+         * where a sleeper would be let in as soon as it is woken. */
+        atomic_store(&tp->calm_from, t + BACKOFF_NS);
+        return false;
+    }
+    if (t - s->start > tp->spin_ns)
+        return false;
+    s->last = t;
+    if (s->looks % 256 == 0)
+        sched_yield();
+    return true;
+}
+
+/* POOL_SPIN_US from the environment, in ns; the default if unset or bad. */
+static long spin_budget_ns(void)
+{
+    const char *text = getenv("POOL_SPIN_US");
+    char *end;
+    long us;
+
+    if (!text || !*text)
+        return DEFAULT_SPIN_US * 1000L;
+    errno = 0;
+    us = strtol(text, &end, 10);
+    if (errno || *end || us < 0 || us > 1000000)
+        return DEFAULT_SPIN_US * 1000L;
+    return us * 1000L;
+}
+
+/* ---- the workers --------------------------------------------------------- */
+
+/* May this awake worker spin? Only if spinning is on and the awake workers,
+ * this one included, leave a CPU for the caller. If not, it stops counting
+ * as awake. */
+static bool stay_awake(struct thread_pool *tp)
+{
+    int r = atomic_load(&tp->running);
+    bool spin = may_spin(tp);
+
+    while (!spin || r >= tp->cpus)
+        if (atomic_compare_exchange_weak(&tp->running, &r, r - 1))
+            return false;
+    return true;
+}
+
+/* Wait until seq moves past *seen (a job, or stop): spin if allowed, then
+ * sleep. */
+static void await_news(struct thread_pool *tp, unsigned long *seen)
+{
+    if (stay_awake(tp)) {
+        struct spin s = spin_start();
+
+        do {
+            unsigned long now = atomic_load_explicit(&tp->seq,
+                                                     memory_order_acquire);
+            if (now != *seen) {
+                *seen = now;
+                return;
+            }
+        } while (spin_on(tp, &s));
+        atomic_fetch_sub(&tp->running, 1);
+    }
+    pthread_mutex_lock(&tp->lock);
+    atomic_fetch_add(&tp->sleepers, 1);
+    while (atomic_load(&tp->seq) == *seen)
+        pthread_cond_wait(&tp->work, &tp->lock);
+    atomic_fetch_sub(&tp->sleepers, 1);
+    atomic_fetch_add(&tp->running, 1);
+    *seen = atomic_load(&tp->seq);
+    pthread_mutex_unlock(&tp->lock);
+}
+
 static void *worker(void *arg)
 {
     struct thread_pool *tp = arg;
+    unsigned long seen = 0;
 
-    pthread_mutex_lock(&tp->lock);
+    atomic_fetch_add(&tp->running, 1);
     for (;;) {
-        while (!tp->stop && !(tp->job && tp->next_chunk < tp->job->nchunks))
-            pthread_cond_wait(&tp->work, &tp->lock);
+        await_news(tp, &seen);
+        pthread_mutex_lock(&tp->lock);
         if (tp->stop)
             break;
-        size_t c = tp->next_chunk++;
-        struct pool_job *job = tp->job;
+        while (tp->next_chunk < tp->nchunks) {
+            size_t c = tp->next_chunk++;
+            struct pool_job *job = tp->job;
+            pthread_mutex_unlock(&tp->lock);
+            run_chunk(tp, job, c); /* returns with the lock held */
+            /* Only now, when run_chunk() has let go of the job: the caller
+             * may return as soon as it sees `finished`. */
+            if (tp->chunks_done == tp->nchunks)
+                atomic_store_explicit(&tp->finished, true,
+                                      memory_order_release);
+        }
         pthread_mutex_unlock(&tp->lock);
-        run_chunk(tp, job, c); /* returns with the lock held */
     }
     pthread_mutex_unlock(&tp->lock);
+    atomic_fetch_sub(&tp->running, 1);
     return NULL;
 }
 
@@ -98,6 +294,7 @@ static void tp_stop(struct pool *pool, bool terminate)
     (void)terminate; /* either way: maps are synchronous, so workers are idle */
     pthread_mutex_lock(&tp->lock);
     tp->stop = true;
+    atomic_fetch_add(&tp->seq, 1);
     pthread_cond_broadcast(&tp->work);
     pthread_mutex_unlock(&tp->lock);
 }
@@ -144,6 +341,8 @@ static int tp_start(struct pool *pool)
     pthread_mutex_init(&tp->lock, NULL);
     pthread_cond_init(&tp->work, NULL);
     pthread_cond_init(&tp->done, NULL);
+    tp->spin_ns = spin_budget_ns();
+    tp->cpus = pool_cpu_count();
     pool->impl = tp;
     /* Workers start with every signal blocked, so a signal sent to the
      * process is handled by the caller's threads, not in the middle of a
@@ -166,21 +365,75 @@ static int tp_start(struct pool *pool)
     return 0;
 }
 
+/* ---- the caller ---------------------------------------------------------- */
+
+/* Wake the sleeping workers, one if one chunk is left: under the lock, so
+ * that a worker between its look at seq and its wait cannot miss it. */
+static void wake_sleepers(struct thread_pool *tp, size_t chunks_left)
+{
+    if (atomic_load(&tp->sleepers) == 0)
+        return;
+    pthread_mutex_lock(&tp->lock);
+    if (chunks_left == 1)
+        pthread_cond_signal(&tp->work);
+    else
+        pthread_cond_broadcast(&tp->work);
+    pthread_mutex_unlock(&tp->lock);
+}
+
+static size_t chunks_left(struct thread_pool *tp, const struct pool_job *job)
+{
+    size_t next = atomic_load(&tp->next_chunk);
+
+    return next < job->nchunks ? job->nchunks - next : 0;
+}
+
+/* Spin until the job is done, while a CPU is left for the caller; wake the
+ * sleepers if chunks are still unclaimed after WAKE_AFTER_NS. False: the
+ * job is not done, sleep. */
+static bool spin_until_done(struct thread_pool *tp,
+                            const struct pool_job *job)
+{
+    struct spin s = spin_start();
+    bool woken = false;
+
+    if (!may_spin(tp))
+        return false;
+    while (!atomic_load_explicit(&tp->finished, memory_order_acquire)) {
+        if (!spin_on(tp, &s) || atomic_load(&tp->running) >= tp->cpus)
+            return false;
+        if (!woken && s.last - s.start > WAKE_AFTER_NS && chunks_left(tp, job)) {
+            wake_sleepers(tp, chunks_left(tp, job));
+            woken = true;
+        }
+    }
+    return true;
+}
+
 static int tp_map(struct pool *pool, struct pool_job *job)
 {
     struct thread_pool *tp = pool->impl;
 
     pthread_mutex_lock(&tp->lock);
     tp->job = job;
+    tp->nchunks = job->nchunks;
     tp->next_chunk = 0;
     tp->chunks_done = 0;
-    if (job->nchunks == 1)
-        pthread_cond_signal(&tp->work);
-    else
-        pthread_cond_broadcast(&tp->work);
+    tp->finished = false;
+    pthread_mutex_unlock(&tp->lock);
+    atomic_fetch_add(&tp->seq, 1);
+    /* An awake worker starts at once; sleepers are woken only if none is
+     * (or if spinning is off: an awake worker may then be about to sleep). */
+    if (atomic_load(&tp->running) == 0 || !may_spin(tp))
+        wake_sleepers(tp, job->nchunks);
+    if (spin_until_done(tp, job))
+        return 0;
+    /* Before sleeping, every chunk left gets a worker awake. */
+    if (chunks_left(tp, job))
+        wake_sleepers(tp, chunks_left(tp, job));
+    pthread_mutex_lock(&tp->lock);
     while (tp->chunks_done < job->nchunks)
         pthread_cond_wait(&tp->done, &tp->lock);
-    tp->job = NULL;
     pthread_mutex_unlock(&tp->lock);
     return 0;
 }
