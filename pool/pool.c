@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +85,8 @@ struct pool *pool_open(enum pool_kind kind, int workers)
     if (!pool)
         return NULL;
     pool->kind = kind;
+    pool->owner = getpid();
+    atomic_init(&pool->busy, false);
     pool->workers = workers < 1 ? pool_cpu_count() : workers;
     pool->state = POOL_RUN;
     pool->ops = kind == POOL_THREADS ? &pool_thread_ops : &pool_process_ops;
@@ -111,13 +115,34 @@ void job_fail(struct pool_job *job, size_t first, size_t count, int err,
               const char *why)
 {
     job->nfailed += count;
-    if (first >= job->first_failed)
-        return;
+    if (job->first_failed != job->n)
+        return; /* a failure arrived before this one */
     job->first_failed = first;
     job->first_err = err;
     job->first_lost_count = why ? count : 0;
     if (why)
         snprintf(job->lost_why, sizeof job->lost_why, "%s", why);
+}
+
+size_t run_items(pool_fn *fn, const char *args, size_t arg_size,
+                 char *results, size_t result_size, size_t count, int *err)
+{
+    size_t i = 0;
+
+    *err = 0;
+    while (i < count && *err == 0) {
+        /* No pointer arithmetic on a NULL array (allowed with size 0). */
+        const char *arg = arg_size ? args + i * arg_size : NULL;
+        char *res = result_size ? results + i * result_size : NULL;
+        *err = fn(arg, res);
+        i++;
+    }
+    /* A failed task may have written part of its result: zeros instead,
+     * and zeros for the items that never ran. */
+    if (*err && result_size)
+        memset(results + (i - 1) * result_size, 0,
+               (count - i + 1) * result_size);
+    return i;
 }
 
 /* Put the words for the job's first failure into pool->error. */
@@ -137,21 +162,77 @@ static void describe_failure(struct pool *pool, const struct pool_job *job)
     else
         len = snprintf(pool->error, sizeof pool->error,
                        "item %zu failed: %s", first, strerror(job->first_err));
-    if (len > 0 && (size_t)len < sizeof pool->error &&
-        job->nfailed > (lost ? lost : 1))
-        snprintf(pool->error + len, sizeof pool->error - (size_t)len,
-                 " (%zu items failed in all)", job->nfailed);
+    if (len <= 0 || (size_t)len >= sizeof pool->error)
+        return;
+    char *end = pool->error + len;
+    size_t room = sizeof pool->error - (size_t)len;
+    bool more = job->nfailed > (lost ? lost : 1);
+    if (more && job->nskipped)
+        snprintf(end, room, " (%zu items failed in all, %zu not run)",
+                 job->nfailed, job->nskipped);
+    else if (more)
+        snprintf(end, room, " (%zu items failed in all)", job->nfailed);
+    else if (job->nskipped)
+        snprintf(end, room, " (%zu items not run)", job->nskipped);
 }
 
-int pool_map(struct pool *pool, pool_fn *fn,
-             const void *args, size_t arg_size,
-             void *results, size_t result_size,
-             size_t n, size_t chunksize)
+/* ---- the door of every call ---------------------------------------------
+ *
+ * Misuse the contract forbids fails cleanly here, before anything is
+ * touched: a NULL pool (EINVAL); a copy of a pool made by fork, used in a
+ * process that did not open it (EPERM: it would talk to, or signal, the
+ * owner's workers); a call while another thread is inside a call on the same
+ * pool (EBUSY at once: the call in progress is left alone, and its words in
+ * pool->error too). */
+
+/* Whether this process may use the pool: only the one that opened it may.
+ * Returns 0 or EPERM, with the words. */
+static int check_owner(struct pool *pool)
+{
+    pid_t me = getpid();
+
+    if (me == pool->owner)
+        return 0;
+    pool_set_error(pool, "this pool belongs to process %ld, not to this one "
+                   "(%ld): a copy made by fork cannot be used",
+                   (long)pool->owner, (long)me);
+    return EPERM;
+}
+
+/* Begin a call: 0, and the pool is this thread's until leave(); or the
+ * errno value that refuses the call. */
+static int enter(struct pool *pool)
+{
+    bool idle = false;
+    int err;
+
+    if (!pool)
+        return EINVAL;
+    if ((err = check_owner(pool)))
+        return err;
+    if (!atomic_compare_exchange_strong(&pool->busy, &idle, true))
+        return EBUSY;
+    pool->error[0] = '\0';
+    return 0;
+}
+
+/* End a call begun by enter(); returns err. */
+static int leave(struct pool *pool, int err)
+{
+    atomic_store(&pool->busy, false);
+    return err;
+}
+
+/* ---- the calls, once through the door ------------------------------------ */
+
+static int map_job(struct pool *pool, pool_fn *fn,
+                   const void *args, size_t arg_size,
+                   void *results, size_t result_size,
+                   size_t n, size_t chunksize)
 {
     struct pool_job job;
     int err;
 
-    pool->error[0] = '\0';
     if (pool->state != POOL_RUN) {
         pool_set_error(pool, "Pool not running");
         return EINVAL;
@@ -188,31 +269,19 @@ int pool_map(struct pool *pool, pool_fn *fn,
     return job.first_err;
 }
 
-int pool_close(struct pool *pool)
+static void stop(struct pool *pool, enum pool_state state)
 {
-    pool->error[0] = '\0';
-    if (pool->state == POOL_RUN) {
-        pool->state = POOL_CLOSE;
-        pool->ops->stop(pool, false);
+    if (pool->state == POOL_RUN ||
+        (state == POOL_TERMINATE && pool->state != POOL_TERMINATE)) {
+        pool->state = state;
+        pool->ops->stop(pool, state == POOL_TERMINATE);
     }
-    return 0;
 }
 
-int pool_terminate(struct pool *pool)
-{
-    pool->error[0] = '\0';
-    if (pool->state != POOL_TERMINATE) {
-        pool->state = POOL_TERMINATE;
-        pool->ops->stop(pool, true);
-    }
-    return 0;
-}
-
-int pool_join(struct pool *pool)
+static int join(struct pool *pool)
 {
     int err;
 
-    pool->error[0] = '\0';
     if (pool->state == POOL_RUN) {
         pool_set_error(pool, "Pool is still running");
         return EINVAL;
@@ -226,23 +295,82 @@ int pool_join(struct pool *pool)
     return err;
 }
 
+int pool_map(struct pool *pool, pool_fn *fn,
+             const void *args, size_t arg_size,
+             void *results, size_t result_size,
+             size_t n, size_t chunksize)
+{
+    int err = enter(pool);
+
+    if (err)
+        return err;
+    return leave(pool, map_job(pool, fn, args, arg_size, results, result_size,
+                               n, chunksize));
+}
+
+int pool_close(struct pool *pool)
+{
+    int err = enter(pool);
+
+    if (err)
+        return err;
+    stop(pool, POOL_CLOSE);
+    return leave(pool, 0);
+}
+
+int pool_terminate(struct pool *pool)
+{
+    int err = enter(pool);
+
+    if (err)
+        return err;
+    stop(pool, POOL_TERMINATE);
+    return leave(pool, 0);
+}
+
+int pool_join(struct pool *pool)
+{
+    int err = enter(pool);
+
+    if (err)
+        return err;
+    return leave(pool, join(pool));
+}
+
 void pool_free(struct pool *pool)
 {
     if (!pool)
         return;
-    if (pool->state == POOL_RUN)
-        pool_terminate(pool);
-    pool_join(pool);
+    if (getpid() != pool->owner) {
+        pool->ops->forget(pool); /* a copy: its memory, nothing else */
+        free(pool);
+        return;
+    }
+    int err = enter(pool);
+    if (err) {
+        errno = err; /* EBUSY: another thread is in a call on it */
+        return;
+    }
+    stop(pool, POOL_TERMINATE);
+    join(pool);
     pool->ops->release(pool);
     free(pool);
 }
 
 int pool_workers(const struct pool *pool)
 {
+    if (!pool || getpid() != pool->owner) {
+        errno = pool ? EPERM : EINVAL;
+        return -1;
+    }
     return pool->workers;
 }
 
 const char *pool_error(const struct pool *pool)
 {
+    if (!pool)
+        return "no pool (NULL)";
+    if (getpid() == pool->owner && atomic_load(&pool->busy))
+        return "pool busy: another thread is in a call on it";
     return pool->error;
 }

@@ -15,9 +15,26 @@
  * its workers (as CPython pickles them); a thread pool hands the workers
  * pointers into the caller's arrays.
  *
- * A pool is driven by one thread at a time: calls on the same pool from
- * several threads at once are not supported. Distinct pools are independent,
- * also when driven from different threads.
+ * A pool is driven by one thread at a time. Distinct pools are independent,
+ * also when driven from different threads. Misuse fails cleanly:
+ *  - a NULL pool: every call returns EINVAL (pool_workers: -1 with errno
+ *    EINVAL; pool_error: "no pool (NULL)"; pool_free: does nothing);
+ *  - a call while another thread is inside a call on the same pool (a
+ *    second pool_map, or pool_close, pool_terminate or pool_join during a
+ *    map; a task of a thread pool calling on its own pool): EBUSY at once,
+ *    and the call in progress goes on undisturbed. pool_free then frees
+ *    nothing and sets errno to EBUSY: free the pool after the map returns.
+ *    pool_error, during another thread's call, says the pool is busy;
+ *  - a copy made by fork: EPERM, see below.
+ * A call after pool_free is a use of freed memory: nothing can catch that.
+ *
+ * A pool belongs to the process that opened it. A copy made by fork (in a
+ * child of the caller, or in a task of a process pool) shares the owner's
+ * workers, so there every call refuses: pool_map, pool_close,
+ * pool_terminate and pool_join return EPERM and pool_error() says whose
+ * pool it is; pool_workers returns -1 with errno EPERM; pool_free releases
+ * the copy's memory only, and never signals or waits for the owner's
+ * workers. The owner's pool carries on untouched.
  *
  * Process pools reap their own workers: a caller that sets SIGCHLD to
  * SIG_IGN, or reaps with waitpid(-1, ...), takes their exit status away,
@@ -72,11 +89,21 @@ struct pool *pool_open(enum pool_kind kind, int workers);
  * Work is handed out in chunks of `chunksize` items, a chunk to whichever
  * worker is idle; chunksize 0 means ceil(n / (4 * workers)), as CPython.
  *
- * Returns 0 when every task returned 0. Otherwise the error of the
- * lowest-numbered failed item, and pool_error() names it and its cause;
- * the items that succeeded still have their results. A failed item's result
- * holds what its task left there (threads) or zeros (processes). n == 0 returns 0 at
- * once. results may be NULL when result_size is 0.
+ * Returns 0 when every task returned 0. Otherwise CPython's semantics
+ * (Lib/multiprocessing/pool.py, 3.11): each chunk runs as
+ * list(map(f, chunk)) in mapstar(), so a chunk stops at its first failing
+ * item and the items after it in that chunk never run; the map still waits
+ * for every chunk; and the error returned is the first failure to arrive,
+ * as MapResult._set keeps only the first exception. It is not necessarily
+ * the lowest-numbered. pool_error() names that item and its cause, e.g.
+ * "item 7 failed: Numerical argument out of domain (2 items failed in all,
+ * 5 not run)".
+ *
+ * Beyond CPython (which keeps no result once one failed): the items that
+ * succeeded keep their results, and the words count the failures and the
+ * items never run. An item that has no result (its task failed, or it
+ * never ran) holds zeros, in both kinds of pool.
+ * n == 0 returns 0 at once. results may be NULL when result_size is 0.
  *
  * Process pools: a worker that dies during a map (a crash, SIGKILL, _exit in
  * a task) loses the items it held: they fail with EPIPE, pool_error() names
@@ -110,10 +137,12 @@ int pool_terminate(struct pool *pool);
 int pool_join(struct pool *pool);
 
 /* Terminate if still running, join, release everything: the end of Python's
- * `with` block. NULL is a no-op. */
+ * `with` block. NULL is a no-op. In a process that does not own the pool:
+ * release this copy's memory, nothing else (see above). */
 void pool_free(struct pool *pool);
 
-/* The number of workers. */
+/* The number of workers; -1 with errno EPERM in a process that does not
+ * own the pool. */
 int pool_workers(const struct pool *pool);
 
 /* Words for the last failure ("Pool not running", "item 21 failed: Numerical

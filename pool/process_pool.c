@@ -55,10 +55,13 @@ struct task_msg {
     size_t first, count, arg_size, result_size;
 };
 
-/* What a worker sends back: a header, count ints (each task's return
- * value), then count * result_size bytes of results. */
+/* What a worker sends back: a header, then count * result_size bytes of
+ * results. The chunk stops at its first failing item, as CPython's
+ * list(map(f, chunk)): `ran` items ran, and err is the last one's error
+ * (0 when all succeeded). Items that failed or never ran come back zeroed. */
 struct reply_msg {
-    size_t first, count;
+    size_t first, count, ran;
+    int err;
 };
 
 struct worker {
@@ -71,7 +74,6 @@ struct worker {
 struct process_pool {
     struct worker *w;
     int n;
-    int *status;                 /* a chunk's return values, on receipt */
     struct process_pool *next;   /* in all_pools */
 };
 
@@ -168,10 +170,11 @@ static int recv_all(int fd, void *buf, size_t len)
 
 /* A worker's buffers, grown to the largest chunk seen. Static, so that a
  * worker ended by SIGTERM (pool_terminate) still holds a pointer to them and
- * leak checkers see them as reachable, not lost. Only workers use them. */
+ * leak checkers see them as reachable, not lost. Only workers use them.
+ * Results have a buffer of their own, so each is aligned as malloc aligns. */
 static struct {
-    char *args, *head, *res;
-    size_t args_cap, head_cap, res_cap;
+    char *args, *res;
+    size_t args_cap, res_cap;
 } wb;
 
 /* Grow *buf to at least len bytes; _exit when memory runs out. */
@@ -197,7 +200,6 @@ static void worker_main(int fd)
         if (err) {
             /* End of file: the pool was closed, or the parent died. */
             free(wb.args);
-            free(wb.head);
             free(wb.res);
             _exit(err == EPIPE ? 0 : 1);
         }
@@ -206,25 +208,14 @@ static void worker_main(int fd)
         if (recv_all(fd, wb.args, t.count * t.arg_size))
             _exit(1);
 
-        /* Results in a buffer of their own, so each is aligned as malloc
-         * aligns, whatever the size of the header before it on the wire. */
-        size_t head_len = sizeof(struct reply_msg) + t.count * sizeof(int);
-        grow(&wb.head, &wb.head_cap, head_len);
-        struct reply_msg *r = (struct reply_msg *)(void *)wb.head;
-        int *status = (int *)(void *)(wb.head + sizeof *r);
+        struct reply_msg r;
+        memset(&r, 0, sizeof r); /* no uninitialised padding on the wire */
+        r.first = t.first;
+        r.count = t.count;
+        r.ran = run_items(t.fn, wb.args, t.arg_size, wb.res, t.result_size,
+                          t.count, &r.err);
 
-        r->first = t.first;
-        r->count = t.count;
-        for (size_t i = 0; i < t.count; i++) {
-            char *res = t.result_size ? wb.res + i * t.result_size : NULL;
-            status[i] = t.fn(t.arg_size ? wb.args + i * t.arg_size : NULL, res);
-            /* A failed task may have written nothing: send zeros, not
-             * whatever the buffer held (uninitialised, to valgrind). */
-            if (status[i] && res)
-                memset(res, 0, t.result_size);
-        }
-
-        struct iovec iov[2] = { { wb.head, head_len },
+        struct iovec iov[2] = { { &r, sizeof r },
                                 { wb.res, t.count * t.result_size } };
         if (send_all(fd, iov, t.result_size ? 2 : 1))
             _exit(0); /* the parent is gone: nobody wants the result */
@@ -272,8 +263,10 @@ static int spawn(struct process_pool *pp, int k)
         pthread_sigmask(SIG_UNBLOCK, &term, NULL);
         for (struct process_pool *p = all_pools; p; p = p->next)
             for (int i = 0; i < p->n; i++)
-                if (p->w[i].fd >= 0)
+                if (p->w[i].fd >= 0) {
                     close(p->w[i].fd);
+                    p->w[i].fd = -1; /* in our copy: the number may be reused */
+                }
         close(sv[0]);
         worker_main(sv[1]);
     }
@@ -359,19 +352,19 @@ static int receive(struct process_pool *pp, int k, struct pool_job *job)
     int err;
 
     err = recv_all(pp->w[k].fd, &r, sizeof r);
-    if (!err && (r.first != first || r.count != count))
+    if (!err && (r.first != first || r.count != count || r.ran > count ||
+                 (r.err ? r.ran == 0 : r.ran != count)))
         err = EPROTO;
-    if (!err)
-        err = recv_all(pp->w[k].fd, pp->status, count * sizeof(int));
     if (!err && job->result_size)
         err = recv_all(pp->w[k].fd, job->results + first * job->result_size,
                        count * job->result_size);
     if (err)
         return err;
     pp->w[k].busy = false;
-    for (size_t i = 0; i < count; i++)
-        if (pp->status[i])
-            job_fail(job, first + i, 1, pp->status[i], NULL);
+    if (r.err) {
+        job_fail(job, first + r.ran - 1, 1, r.err, NULL);
+        job->nskipped += count - r.ran;
+    }
     return 0;
 }
 
@@ -409,17 +402,9 @@ static int pp_map(struct pool *pool, struct pool_job *job)
     size_t next = 0;
     int err = 0;
 
-    /* A reply's header and statuses must be sizeable, in the worker too. */
-    if (job->chunksize > (SIZE_MAX - sizeof(struct reply_msg)) / sizeof(int)) {
-        pool_set_error(pool, "pool_map: chunksize %zu is too large",
-                       job->chunksize);
-        return EINVAL;
-    }
     pfd = calloc((size_t)pp->n, sizeof *pfd);
     slot = calloc((size_t)pp->n, sizeof *slot);
-    free(pp->status);
-    pp->status = malloc(job->chunksize * sizeof(int));
-    if (!pfd || !slot || !pp->status) {
+    if (!pfd || !slot) {
         err = ENOMEM;
         pool_set_error(pool, "pool_map: out of memory");
         goto out;
@@ -531,10 +516,16 @@ static void pp_release(struct pool *pool)
             break;
         }
     pthread_mutex_unlock(&all_lock);
-    free(pp->status);
     free(pp->w);
     free(pp);
     pool->impl = NULL;
+}
+
+/* A copy's memory is all there is to release: the workers are the owner's,
+ * and the descriptors are closed when this process exits or execs. */
+static void pp_forget(struct pool *pool)
+{
+    pp_release(pool);
 }
 
 static int pp_start(struct pool *pool)
@@ -579,4 +570,5 @@ const struct pool_ops pool_process_ops = {
     .stop = pp_stop,
     .join = pp_join,
     .release = pp_release,
+    .forget = pp_forget,
 };

@@ -97,33 +97,25 @@ struct thread_pool {
     int started;
 };
 
-/* Run the items of chunk c; record failures under the lock. */
+/* Run the items of chunk c, stopping at the first failure as CPython's
+ * list(map(f, chunk)) does; record it under the lock. The lock is taken
+ * when the chunk ends, so failures are recorded in the order they arrive. */
 static void run_chunk(struct thread_pool *tp, struct pool_job *job, size_t c)
 {
     size_t first = job_chunk_first(job, c);
-    size_t end = first + job_chunk_count(job, c);
-    size_t i, bad = end;
-    int bad_err = 0, nbad = 0;
+    size_t count = job_chunk_count(job, c);
+    int err;
+    size_t ran = run_items(job->fn,
+                           job->arg_size ? job->args + first * job->arg_size : NULL,
+                           job->arg_size,
+                           job->result_size ? job->results + first * job->result_size
+                                            : NULL,
+                           job->result_size, count, &err);
 
-    for (i = first; i < end; i++) {
-        /* No pointer arithmetic on a NULL array (allowed with size 0). */
-        void *res = job->result_size ? job->results + i * job->result_size : NULL;
-        const void *arg = job->arg_size ? job->args + i * job->arg_size : job->args;
-        int err = job->fn(arg, res);
-
-        if (err) {
-            if (bad == end) {
-                bad = i;
-                bad_err = err;
-            }
-            nbad++;
-        }
-    }
     pthread_mutex_lock(&tp->lock);
-    if (nbad) {
-        /* The lowest failure of this chunk decides; the rest only count. */
-        job_fail(job, bad, 1, bad_err, NULL);
-        job->nfailed += (size_t)nbad - 1;
+    if (err) {
+        job_fail(job, first + ran - 1, 1, err, NULL);
+        job->nskipped += count - ran;
     }
     if (++tp->chunks_done == job->nchunks)
         pthread_cond_signal(&tp->done);
@@ -325,6 +317,17 @@ static void tp_release(struct pool *pool)
     pool->impl = NULL;
 }
 
+static void tp_forget(struct pool *pool)
+{
+    struct thread_pool *tp = pool->impl;
+
+    /* The lock and conditions may be copies of ones held or waited on by
+     * threads that did not come along: destroying them could wait forever. */
+    free(tp->threads);
+    free(tp);
+    pool->impl = NULL;
+}
+
 static int tp_start(struct pool *pool)
 {
     struct thread_pool *tp;
@@ -444,4 +447,5 @@ const struct pool_ops pool_thread_ops = {
     .stop = tp_stop,
     .join = tp_join,
     .release = tp_release,
+    .forget = tp_forget,
 };

@@ -87,12 +87,36 @@ longer_interval_fewer_switches() {
 }
 
 @test "gil_sim: -h and --help print the usage on stdout, exit 0" {
+    want="usage: gil_sim [-l W] [-m M] [-t N] [-c MS] [-i US] [--timeline]"
     run -0 --separate-stderr G -h
-    [ "${lines[0]}" = "usage: gil_sim [options]" ]
+    [ "${lines[0]}" = "$want" ] || { echo "want: $want"; echo "got:  ${lines[0]}"; false; }
     [[ "$output" == *"--no-force-switching"* ]]
     [ -z "$stderr" ]
     run -0 G --help
-    [ "${lines[0]}" = "usage: gil_sim [options]" ]
+    [ "${lines[0]}" = "$want" ] || { echo "want: $want"; echo "got:  ${lines[0]}"; false; }
+}
+
+@test "gil_sim: short options, as the other programs have them" {
+    run -0 G --tsv -l cpu -m gil -t 3 -c 20 -i 2000
+    echo "$output"
+    [ "$(field "$output" cpu gil threads)" -eq 3 ]
+    [ "$(field "$output" cpu gil interval_us)" -eq 2000 ]
+    [ "$(grep -c '^cpu' <<<"$output")" -eq 1 ]
+    run -0 G --tsv -l io -m serial -w 4 --io-ops 1 --io-ms 1
+    echo "$output"
+    [ "$(field "$output" io serial threads)" -eq 4 ]
+    run -0 G -l cpu -m gil -c 20
+    grep -q '^CPU-bound: 2 threads, each 20 ms of computation$' <<<"$output"
+}
+
+@test "gil_sim: every word of the table is explained under it, in 80 columns" {
+    run -0 G -l all -c 20 --io-ops 2 --io-ms 5 --timeline
+    for word in 'serial:' 'gil:' 'procs:' 'nogil:' 'cpu/wall:' 'switches:' \
+        'hold/wait:' 'io_ops/s:' 'forced switching on:'; do
+        grep -q -- "$word" <<<"$output" || { echo "not explained: $word"; false; }
+    done
+    wide=$(awk 'length($0) > 80' <<<"$output")
+    [ -z "$wide" ] || { echo "wider than 80 columns:"; echo "$wide"; false; }
 }
 
 @test "gil_sim: default run prints a CPU table and an I/O table, four modes each" {
@@ -160,6 +184,7 @@ longer_interval_fewer_switches() {
 
 @test "gil_sim: mixed table names its rows and says what it shows" {
     run -0 G --workload mixed --work 60 --io-ops 5
+    echo "$output"
     grep -q '^Mixed: 2 CPU-bound threads of 60 ms each and an I/O thread, 5 x (0.2 + 1 ms)$' <<<"$output"
     grep -q 'io_ops/s' <<<"$output"
     grep -q 'the convoy effect' <<<"$output"
@@ -189,8 +214,9 @@ longer_interval_fewer_switches() {
     row=$(grep '^gil ' <<<"$output")
     # Four hold/wait pairs, each thread held the lock for a while.
     [ "$(grep -o '[0-9]*/[0-9]*' <<<"$row" | wc -l)" -eq 4 ]
+    echo "row: $row"
     for hold in $(grep -o '[0-9]*/' <<<"$row" | tr -d /); do
-        [ "$hold" -ge 20 ]
+        [ "$hold" -ge 20 ] || { echo "want: each hold >= 20 ms"; false; }
     done
 }
 
@@ -236,9 +262,23 @@ longer_interval_fewer_switches() {
     grep -q 'waits for the GIL' "$svg"
     grep -q '>ms</text>' "$svg"
     [ "$(grep -c 'font-weight="bold"' "$svg")" -eq 12 ]
+    # Every colour in the legend: the states, and each thread of the GIL row.
+    for t in t0 t1 t2; do grep -q "/><text [^>]*>$t</text>" "$svg" || { echo "no $t"; false; }; done
+    grep -q 'in I/O, GIL released' "$svg"
+    grep -q 'wrote the timelines to' <<<"$output"
     if command -v xmllint >/dev/null; then
         run -0 xmllint --noout "$svg"
     fi
+}
+
+@test "gil_sim: --svg draws the runs of one workload on one time scale" {
+    svg=$BATS_TEST_TMPDIR/gil.svg
+    run -0 G -l cpu -c 40 --svg "$svg"
+    # One axis per run, all four ending at the same tick: the longest run's.
+    ends=$(grep -o 'text-anchor="middle">[0-9.]*<' "$svg" | tr -dc '0-9.\n' |
+        awk 'NR > 1 && $1 + 0 < prev + 0 { print prev } { prev = $1 } END { print prev }')
+    echo "last tick of each axis: $ends"
+    [ "$(wc -l <<<"$ends")" -eq 4 ] && [ "$(sort -u <<<"$ends" | wc -l)" -eq 1 ]
 }
 
 @test "gil_sim: --svg to a path that cannot be written fails at once (exit 1)" {
@@ -270,7 +310,9 @@ longer_interval_fewer_switches() {
         false
     fi
     run -1 wait "$pid"
-    [ "$(cat "$BATS_TEST_TMPDIR/err")" = "gil_sim: the process running thread 0 was killed by signal 9" ]
+    want="gil_sim: the process running thread 0 was killed by signal 9 (Killed)"
+    got=$(cat "$BATS_TEST_TMPDIR/err")
+    [ "$got" = "$want" ] || { echo "want: $want"; echo "got:  $got"; false; }
     for k in "${kids[@]}"; do
         run ! kill -0 "$k"
     done

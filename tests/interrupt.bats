@@ -60,3 +60,20 @@ all_gone() {
     all_gone "$parent" "${workers[@]}"
     exec 5<&-
 }
+
+@test "interrupt: gil_sim's procs mode: SIGKILL of gil_sim alone ends its children" {
+    # Children busy for seconds of simulated work; gil_sim is killed alone.
+    "$ROOT/gil_sim/gil_sim" --workload cpu --mode procs --threads 2 --work 20000 \
+        >/dev/null 3>&- &
+    parent=$!
+    kids=()
+    for _ in $(seq 100); do
+        mapfile -t kids < <(pgrep -P "$parent")
+        [ "${#kids[@]}" -eq 2 ] && break
+        sleep 0.05
+    done
+    [ "${#kids[@]}" -eq 2 ] || { echo "children: ${kids[*]}"; false; }
+    workers=("${kids[@]}")
+    kill -KILL "$parent"
+    all_gone "$parent" "${kids[@]}" || { echo "left: $(ps -o pid=,comm= -p "${kids[*]}")"; false; }
+}

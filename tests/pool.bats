@@ -19,10 +19,20 @@ pt() {
     pt chunks threads
 }
 
-@test "pool: the lowest failed item is reported, the others have results" {
+@test "pool: a failed item is reported, the others have results" {
     pt errors processes
-    [ "$output" = "lowest failed item reported: item 3 (ERANGE)" ]
+    [ "$output" = "first failure to arrive reported: item 3 (ERANGE)" ]
     pt errors threads
+}
+
+@test "pool: a chunk stops at its first failure; the first to arrive is reported" {
+    # CPython 3.11: items 0 1 5 6 7 10-19 run, and item 7's error is raised.
+    local want="ran: 0 1 5 6 7 10 11 12 13 14 15 16 17 18 19
+error: item 7 failed: Numerical argument out of domain (2 items failed in all, 5 not run)"
+    for kind in processes threads; do
+        pt first_failure "$kind"
+        [ "$output" = "$want" ] || { echo "want: $want"; echo "got:  $output"; false; }
+    done
 }
 
 @test "pool: n = 0, bad arguments, default worker count" {
@@ -100,4 +110,19 @@ pt() {
     [ "$output" = "printed once before the pool opens" ]
     run -0 bash -c "timeout 30 '$ROOT/tests/pool_test' flush processes > '$BATS_TEST_TMPDIR/out'"
     [ "$(cat "$BATS_TEST_TMPDIR/out")" = "printed once before the pool opens" ]
+}
+
+@test "pool: a copy of a pool (fork child, task) refuses every call, harms no worker" {
+    pt copies processes
+    pt copies threads
+}
+
+@test "pool: a NULL pool gets EINVAL from every call" {
+    pt null processes
+    pt null threads
+}
+
+@test "pool: calls from another thread during a map get EBUSY at once" {
+    pt busy processes
+    pt busy threads
 }

@@ -327,33 +327,139 @@ static void case_chunks(void)
     printf("chunksize > n: one worker; default chunksize 7 for 50 items on 2\n");
 }
 
+/* Fills with a pattern, so that zeros written by the pool show. */
+static void scribble(void *p, size_t len)
+{
+    memset(p, 0x5a, len);
+}
+
+static bool all_zero(const void *p, size_t len)
+{
+    const unsigned char *b = p;
+
+    for (size_t i = 0; i < len; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
 static void case_errors(void)
 {
     enum { N = 12 };
     long args[N];
     struct out res[N];
-    struct pool *p = open_or_fail(2);
+    struct pool *p = open_or_fail(1);
     int err;
 
+    /* One worker, chunks of 1: items 3 and 7 fail, in that order. */
     fill(args, N);
-    memset(res, 0, sizeof res);
+    scribble(res, sizeof res);
     err = pool_map(p, picky, args, sizeof *args, res, sizeof *res, N, 1);
     CHECK(err == ERANGE, "map returned %d (%s)", err, strerror(err));
     CHECK(strcmp(pool_error(p), "item 3 failed: Numerical result out of range"
                  " (2 items failed in all)") == 0, "error text: %s",
           pool_error(p));
     check_squares(res, N, 3, 7);
-    /* Both failures in one chunk of 8: still item 3, still 2 in all. */
+    CHECK(all_zero(&res[3], sizeof res[3]) && all_zero(&res[7], sizeof res[7]),
+          "a failed item's result is not zeros");
+    pool_free(p);
+
+    /* Both in the first chunk of 8: it stops at item 3, and 4-7 never run. */
+    p = open_or_fail(2);
+    scribble(res, sizeof res);
     err = pool_map(p, picky, args, sizeof *args, res, sizeof *res, N, 8);
     CHECK(err == ERANGE && strcmp(pool_error(p), "item 3 failed: Numerical "
-          "result out of range (2 items failed in all)") == 0,
+          "result out of range (4 items not run)") == 0,
           "chunk of 8: %d, %s", err, pool_error(p));
+    check_squares(res, 3, N, N);
+    for (size_t i = 8; i < N; i++)
+        CHECK(res[i].value == (long)(i * i), "results[%zu] = %ld", i,
+              res[i].value);
+    CHECK(all_zero(&res[3], 5 * sizeof res[3]), "items 3-7 are not zeros");
     /* The next, clean map clears the error. */
     CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0) == 0,
           "map: %s", pool_error(p));
     CHECK(pool_error(p)[0] == '\0', "stale error: %s", pool_error(p));
     pool_free(p);
-    printf("lowest failed item reported: %s\n", "item 3 (ERANGE)");
+    printf("first failure to arrive reported: %s\n", "item 3 (ERANGE)");
+}
+
+/* Which items ran, in memory shared across fork. */
+static atomic_int *ran_flags;
+
+static void ran_flags_open(size_t n)
+{
+    ran_flags = mmap(NULL, n * sizeof *ran_flags, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(ran_flags != MAP_FAILED, "mmap: %s", strerror(errno));
+    for (size_t i = 0; i < n; i++)
+        atomic_store(&ran_flags[i], 0);
+}
+
+/* The items that ran, as "0 1 5 ...". */
+static const char *ran_list(size_t n)
+{
+    static char buf[512];
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && len < sizeof buf - 8; i++)
+        if (atomic_load(&ran_flags[i]))
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%zu",
+                                    len ? " " : "", i);
+    return buf;
+}
+
+/* The example of CPython's semantics: item 0 takes 0.3 s, items 1 and 7
+ * fail at once. */
+static int slow_first(const void *arg, void *result)
+{
+    long x = *(const long *)arg;
+
+    atomic_store(&ran_flags[x], 1);
+    if (x == 0)
+        nap_ms(300);
+    if (x == 1)
+        return ERANGE;
+    if (x == 7)
+        return EDOM;
+    return square(arg, result);
+}
+
+/* 2 workers, 20 items, chunks of 5: chunk 0 stops at item 1 after 0.3 s,
+ * chunk 1 stops at item 7 at once, chunks 2 and 3 run whole. As in CPython
+ * (list(map(f, chunk)) per chunk; MapResult._set keeps the first exception
+ * to arrive): items 0 1 5 6 7 10-19 ran, and the error is item 7's. */
+static void case_first_failure(void)
+{
+    enum { N = 20 };
+    long args[N];
+    struct out res[N];
+    const char *want = "0 1 5 6 7 10 11 12 13 14 15 16 17 18 19";
+
+    ran_flags_open(N); /* before the fork, so the workers share it */
+    struct pool *p = open_or_fail(2);
+    fill(args, N);
+    scribble(res, sizeof res);
+    int err = pool_map(p, slow_first, args, sizeof *args, res, sizeof *res,
+                       N, 5);
+    printf("ran: %s\n", ran_list(N));
+    CHECK(strcmp(ran_list(N), want) == 0, "want ran: %s", want);
+    CHECK(err == EDOM, "map returned %d (%s), want EDOM", err, strerror(err));
+    CHECK(strcmp(pool_error(p), "item 7 failed: Numerical argument out of "
+                 "domain (2 items failed in all, 5 not run)") == 0,
+          "error text: %s", pool_error(p));
+    printf("error: %s\n", pool_error(p));
+    for (size_t i = 0; i < N; i++) {
+        bool ok = atomic_load(&ran_flags[i]) && i != 1 && i != 7;
+        if (ok)
+            CHECK(res[i].value == (long)(i * i), "results[%zu] = %ld", i,
+                  res[i].value);
+        else
+            CHECK(all_zero(&res[i], sizeof res[i]), "item %zu: not zeros", i);
+    }
+    pool_free(p);
+    munmap(ran_flags, N * sizeof *ran_flags);
 }
 
 static void case_empty(void)
@@ -904,6 +1010,207 @@ static void case_orphan(void)
     pool_free(p);
 }
 
+/* ---- a pool used from another process ---------------------------------- */
+
+/* The pids of a process pool's workers, found by a map (0s for threads). */
+static void worker_pids(struct pool *p, long pids[2])
+{
+    long args[2] = { 0, 1 };
+
+    CHECK(pool_map(p, pid_task, args, sizeof *args, pids, sizeof *pids, 2, 1)
+          == 0, "map: %s", pool_error(p));
+    if (kind == POOL_THREADS)
+        pids[0] = pids[1] = 0;
+    else if (pids[0] > pids[1]) {
+        long t = pids[0];
+        pids[0] = pids[1];
+        pids[1] = t;
+    }
+}
+
+/* Every call on a copy of a pool refuses with EPERM and says why; freeing
+ * the copy releases memory only. Returns 0, or the number of the first
+ * check that failed. */
+static int use_copy(struct pool *p)
+{
+    long arg = 3;
+    struct out res;
+
+    if (pool_map(p, square, &arg, sizeof arg, &res, sizeof res, 1, 0) != EPERM)
+        return 1;
+    if (!strstr(pool_error(p), "belongs to process"))
+        return 2;
+    if (pool_close(p) != EPERM || pool_terminate(p) != EPERM ||
+        pool_join(p) != EPERM)
+        return 3;
+    errno = 0;
+    if (pool_workers(p) != -1 || errno != EPERM)
+        return 4;
+    pool_free(p);
+    return 0;
+}
+
+static struct pool *victim; /* the pool a task tries to use */
+
+static int use_victim(const void *arg, void *result)
+{
+    (void)arg;
+    *(long *)result = use_copy(victim);
+    return 0;
+}
+
+/* A pool used from a fork child and from a task of a process pool: every
+ * call there refuses, and the owner's workers carry on untouched. */
+static void case_copies(void)
+{
+    long before[2], after[2];
+    struct pool *p = open_or_fail(2);
+
+    worker_pids(p, before);
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        alarm(5); /* a child that hangs dies of SIGALRM */
+        int bad = use_copy(p);
+        if (bad)
+            fprintf(stderr, "child: check %d failed: %s\n", bad, pool_error(p));
+        _exit(bad ? 1 : 0);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: wait status %#x", st);
+    worker_pids(p, after);
+    CHECK(before[0] == after[0] && before[1] == after[1],
+          "workers changed: %ld %ld, then %ld %ld", before[0], before[1],
+          after[0], after[1]);
+
+    /* The same from a task: the runner's worker holds a copy of p. */
+    victim = p;
+    struct pool *runner = pool_open(POOL_PROCESSES, 1);
+    CHECK(runner != NULL, "pool_open: %s", strerror(errno));
+    long arg = 0, bad = -1;
+    CHECK(pool_map(runner, use_victim, &arg, sizeof arg, &bad, sizeof bad, 1,
+                   0) == 0, "runner: %s", pool_error(runner));
+    CHECK(bad == 0, "in a task: check %ld failed", bad);
+    pool_free(runner);
+    worker_pids(p, after);
+    CHECK(before[0] == after[0] && before[1] == after[1],
+          "workers changed: %ld %ld, then %ld %ld", before[0], before[1],
+          after[0], after[1]);
+    pool_free(p);
+    CHECK(no_children(), "children left");
+    printf("a copy of a pool, in a child and in a task: every call refused\n");
+}
+
+/* ---- misuse from threads ------------------------------------------------- */
+
+static void case_null(void)
+{
+    long arg = 1;
+    struct out res;
+
+    CHECK(pool_map(NULL, square, &arg, sizeof arg, &res, sizeof res, 1, 0)
+          == EINVAL, "pool_map(NULL)");
+    CHECK(pool_close(NULL) == EINVAL, "pool_close(NULL)");
+    CHECK(pool_terminate(NULL) == EINVAL, "pool_terminate(NULL)");
+    CHECK(pool_join(NULL) == EINVAL, "pool_join(NULL)");
+    errno = 0;
+    CHECK(pool_workers(NULL) == -1 && errno == EINVAL, "pool_workers(NULL)");
+    CHECK(pool_error(NULL) && strcmp(pool_error(NULL), "no pool (NULL)") == 0,
+          "pool_error(NULL)");
+    pool_free(NULL);
+    printf("NULL pool: EINVAL from every call, \"%s\"\n", pool_error(NULL));
+}
+
+/* Shared across fork: the held task has started; it may finish. */
+static atomic_int *held;
+
+static int hold(const void *arg, void *result)
+{
+    if (*(const long *)arg == 0) {
+        atomic_store(&held[0], 1);
+        for (int i = 0; i < 10000 && !atomic_load(&held[1]); i++)
+            nap_ms(1);
+    }
+    return square(arg, result);
+}
+
+/* A task of a thread pool calling on its own pool: EBUSY (processes: the
+ * task runs in a copy, EPERM). The argument is the pool's address, valid in
+ * a forked worker's copy too. */
+static int reenter(const void *arg, void *result)
+{
+    struct pool *self = *(struct pool *const *)arg;
+    long one = 1;
+    struct out o;
+
+    *(long *)result = pool_map(self, square, &one, sizeof one, &o, sizeof o,
+                               1, 0);
+    return 0;
+}
+
+struct mapper {
+    struct pool *pool;
+    int err;
+};
+
+static void *map_held(void *arg)
+{
+    struct mapper *m = arg;
+    long args[4] = { 0, 1, 2, 3 };
+    struct out res[4];
+
+    m->err = pool_map(m->pool, hold, args, sizeof *args, res, sizeof *res, 4, 1);
+    return NULL;
+}
+
+/* While one thread maps, every call from another thread gets EBUSY at once
+ * and the map completes; pool_free then does nothing but set errno. */
+static void case_busy(void)
+{
+    struct mapper m = { NULL, -1 };
+    pthread_t t;
+
+    held = mmap(NULL, 2 * sizeof *held, PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(held != MAP_FAILED, "mmap: %s", strerror(errno));
+    atomic_store(&held[0], 0);
+    atomic_store(&held[1], 0);
+    m.pool = open_or_fail(2);
+    CHECK(pthread_create(&t, NULL, map_held, &m) == 0, "pthread_create");
+    for (int i = 0; i < 10000 && !atomic_load(&held[0]); i++)
+        nap_ms(1);
+    CHECK(atomic_load(&held[0]), "the held task never started");
+
+    double t0 = now();
+    long arg = 1;
+    struct out res;
+    int err = pool_map(m.pool, square, &arg, sizeof arg, &res, sizeof res, 1, 0);
+    CHECK(err == EBUSY, "second map: %d (%s)", err, strerror(err));
+    CHECK(strstr(pool_error(m.pool), "busy"), "words: %s", pool_error(m.pool));
+    CHECK(pool_close(m.pool) == EBUSY, "close");
+    CHECK(pool_terminate(m.pool) == EBUSY, "terminate");
+    CHECK(pool_join(m.pool) == EBUSY, "join");
+    errno = 0;
+    pool_free(m.pool);
+    CHECK(errno == EBUSY, "pool_free: errno %d", errno);
+    CHECK(now() - t0 < 1.0, "refusals took %.2f s", now() - t0);
+    atomic_store(&held[1], 1);
+    pthread_join(t, NULL);
+    CHECK(m.err == 0, "the held map: %d, %s", m.err, pool_error(m.pool));
+
+    /* A task calling on its own pool. */
+    long self_err = -1;
+    CHECK(pool_map(m.pool, reenter, &m.pool, sizeof m.pool, &self_err,
+                   sizeof self_err, 1, 0) == 0, "map: %s", pool_error(m.pool));
+    CHECK(self_err == (kind == POOL_THREADS ? EBUSY : EPERM),
+          "a task mapping on its own pool got %ld", self_err);
+    pool_free(m.pool);
+    munmap(held, 2 * sizeof *held);
+    CHECK(no_children(), "children left");
+    printf("calls from a second thread during a map: EBUSY at once\n");
+}
+
 struct test {
     const char *name;
     void (*fn)(void);
@@ -915,6 +1222,7 @@ static const struct test tests[] = {
     { "order", case_order, false, false },
     { "chunks", case_chunks, false, false },
     { "errors", case_errors, false, false },
+    { "first_failure", case_first_failure, false, false },
     { "empty", case_empty, false, false },
     { "nullres", case_nullres, false, false },
     { "large", case_large, false, false },
@@ -935,6 +1243,9 @@ static const struct test tests[] = {
     { "caller_fork", case_caller_fork, true, true },
     { "flush", case_flush, false, false },
     { "orphan", case_orphan, true, true }, /* it sleeps a minute */
+    { "copies", case_copies, false, false },
+    { "null", case_null, false, false },
+    { "busy", case_busy, false, false },
 };
 
 static void set_kind(const char *name)
