@@ -161,6 +161,19 @@ static bool may_spin(const struct thread_pool *tp)
     return tp->spin_ns > 0 && now_ns() >= atomic_load(&tp->calm_from);
 }
 
+/* Was the spinner preempted since its last look at the clock (at time t)?
+ * Then the CPUs are wanted: a spinner on a busy CPU waits a whole time
+ * slice for its turn, where a sleeper is let in as soon as it is woken. So
+ * nobody in the pool spins for BACKOFF_NS. Asked at every end of a spin,
+ * also a successful one: the news may well have come while we were out. */
+static bool preempted(struct thread_pool *tp, const struct spin *s, long t)
+{
+    if (t - s->last <= PREEMPTED_NS)
+        return false;
+    atomic_store(&tp->calm_from, t + BACKOFF_NS);
+    return true;
+}
+
 /* Between two looks at what we wait for: a pause (about 20 ns), every 64
  * looks the clock, and every 256 a sched_yield(), which hands the CPU to any
  * thread waiting for it (valgrind runs one thread at a time, and switches
@@ -177,13 +190,7 @@ static bool spin_on(struct thread_pool *tp, struct spin *s)
     if (++s->looks % 64)
         return true;
     t = now_ns();
-    if (t - s->last > PREEMPTED_NS) {
-        /* A spinner on a busy CPU waits a whole time slice for its turn,
-         * where a sleeper would be let in as soon as it is woken. */
-        atomic_store(&tp->calm_from, t + BACKOFF_NS);
-        return false;
-    }
-    if (t - s->start > tp->spin_ns)
+    if (preempted(tp, s, t) || t - s->start > tp->spin_ns)
         return false;
     s->last = t;
     if (s->looks % 256 == 0)
@@ -235,6 +242,7 @@ static void await_news(struct thread_pool *tp, unsigned long *seen)
                                                      memory_order_acquire);
             if (now != *seen) {
                 *seen = now;
+                preempted(tp, &s, now_ns());
                 return;
             }
         } while (spin_on(tp, &s));
@@ -410,6 +418,7 @@ static bool spin_until_done(struct thread_pool *tp,
             woken = true;
         }
     }
+    preempted(tp, &s, now_ns());
     return true;
 }
 
