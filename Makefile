@@ -99,6 +99,11 @@ valgrind: all
 bench: all
 	+$(MAKE) -C bench run
 
+# Our Python programs beside the C ones (compare/README.md); not in `all`.
+compare: all
+	+$(MAKE) --no-print-directory -C compare run
+.PHONY: compare
+
 # cppcheck 2.10 does not read C11's _Noreturn, so it would follow a NULL past
 # `if (!p) die(...)`; spelled as the GNU attribute, which it does read, die()
 # and friends end the path as they end the program. No check is suppressed.

@@ -5,7 +5,7 @@
  * (multiprocessing.Pool) and once with threads (ThreadPool). The pool
  * itself is in ../pool.
  *
- * Usage: basic [-n N] [-w N] [--who]
+ * Usage: basic [-n N] [-w N] [--who | --chunks]
  *
  * Try (from the project root):
  *   basic/basic             the tutorial's four lines
@@ -15,6 +15,9 @@
  *   basic/basic -n 25       21! does not fit in 64 bits: the task fails and
  *                           the map reports it (C's limit: Python's int grows
  *                           as needed, and Python prints all 25 factorials)
+ *   basic/basic --chunks -n 20 -w 2
+ *                           how the map cuts the items into chunks (runs
+ *                           nothing): which items always share a worker
  *
  * See also: docs/basic.md, pool/pool.h.
  */
@@ -34,11 +37,13 @@
 #include "pylist.h"
 
 static const char usage[] =
-    "usage: basic [-n N] [-w N] [--who]\n"
+    "usage: basic [-n N] [-w N] [--who | --chunks]\n"
     "  Map factorial over 0..N-1 with a pool of processes, then of threads.\n"
     "  -n, --items N    how many factorials (default 10; 21! and up fail)\n"
     "  -w, --workers N  workers per pool (default: the CPUs we may use)\n"
     "      --who        also show which worker computed each item\n"
+    "      --chunks     print how the map cuts the items into chunks, and\n"
+    "                   run nothing\n"
     "  -h, --help       this text\n";
 
 /* A result: the factorial, and who computed it (for --who). */
@@ -52,7 +57,7 @@ static atomic_long next_thread_number = 1;
 static _Thread_local long thread_number;
 
 /* The task: n! into result, or ERANGE when it does not fit in 64 bits
- * (20! is the largest that does), the C face of an OverflowError. */
+ * (20! is the largest that does). C's limit: Python's int has none. */
 static int factorial(const void *arg, void *result)
 {
     long n = *(const long *)arg;
@@ -104,9 +109,13 @@ static void run(enum pool_kind kind, int workers, long n, bool who)
     pool = open_or_die(kind, workers);
     err = pool_map(pool, fn, args, sizeof *args, results, sizeof *results,
                    (size_t)n, 0);
-    if (err)
+    if (err) {
+        free(values);
+        free(results);
+        free(args);
         pool_fatal(pool, "%s pool: %s%s", name, pool_error(pool),
                    err == ERANGE ? overflow_note : "");
+    }
     pool_free(pool);
 
     for (long i = 0; i < n; i++)
@@ -125,10 +134,34 @@ static void run(enum pool_kind kind, int workers, long n, bool who)
     free(args);
 }
 
+/* The chunks pool_map makes of n items: the part of the hand-out that is
+ * fixed. Which worker takes which chunk is not: an idle worker takes the
+ * next one. */
+static void print_chunks(long n, int workers)
+{
+    size_t size = pool_default_chunksize((size_t)n, workers);
+    long chunk = 0;
+
+    printf("pool.map(factorial, range(%ld)) on %d worker%s:\n"
+           "chunksize %zu = ceil(%ld / (4 * %d)), so the chunks are\n",
+           n, workers, workers == 1 ? "" : "s", size, n, workers);
+    for (long first = 0; first < n; first += (long)size, chunk++) {
+        long last = first + (long)size - 1 < n ? first + (long)size - 1 : n - 1;
+
+        if (first == last)
+            printf("  chunk %ld: item %ld\n", chunk, first);
+        else
+            printf("  chunk %ld: items %ld-%ld\n", chunk, first, last);
+    }
+    printf("Each chunk goes whole to one worker, the next chunk to whichever\n"
+           "worker is idle first: which worker that is varies from run to run.\n");
+}
+
 struct options {
     long n;
     int workers;
     bool who;
+    bool chunks;
 };
 
 static struct options parse_options(int argc, char *argv[])
@@ -137,6 +170,7 @@ static struct options parse_options(int argc, char *argv[])
         { "items", required_argument, NULL, 'n' },
         { "workers", required_argument, NULL, 'w' },
         { "who", no_argument, NULL, 'W' },
+        { "chunks", no_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -149,11 +183,14 @@ static struct options parse_options(int argc, char *argv[])
         case 'n': o.n = parse_long("--items", optarg, 1, 1000000); break;
         case 'w': o.workers = parse_workers(optarg); break;
         case 'W': o.who = true; break;
+        case 'C': o.chunks = true; break;
         case 'h': print_usage(stdout); exit(0);
         default: getopt_error(c, argv);
         }
     }
     no_operands(argc, argv);
+    if (o.who && o.chunks)
+        usage_error("--who and --chunks do not go together");
     if (o.workers == 0)
         o.workers = pool_cpu_count();
     return o;
@@ -164,6 +201,10 @@ int main(int argc, char *argv[])
     prog_init("basic", usage);
     struct options o = parse_options(argc, argv);
 
+    if (o.chunks) {
+        print_chunks(o.n, o.workers);
+        return 0;
+    }
     printf("Running a pool of processes...\n");
     run(POOL_PROCESSES, o.workers, o.n, o.who);   /* Pool().map(factorial, ...) */
     printf("Running a pool of threads...\n");

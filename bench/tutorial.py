@@ -22,9 +22,9 @@ CPython did by default on Linux before 3.14).
 Output: a line "# CPython X.Y.Z", then one "NAME<TAB>SECONDS" line a figure.
 Only the standard library is used.
 
-Usage: python3 tutorial.py [-w N] [-r N] [-u SECONDS] [--quick]
+Usage: python3 bench/tutorial.py [-w N] [-r N] [-u SECONDS] [--quick]
 
-See also: bench/bench.c (--python runs this), docs/performance.md.
+See also: bench/python.c (bench --python runs this), docs/performance.md.
 """
 
 import argparse

@@ -237,10 +237,15 @@ static int map_job(struct pool *pool, pool_fn *fn,
         pool_set_error(pool, "Pool not running");
         return EINVAL;
     }
-    if (!fn || (!args && arg_size) || (!results && result_size) ||
-        (arg_size && n > SIZE_MAX / arg_size) ||
-        (result_size && n > SIZE_MAX / result_size)) {
+    if (!fn || (!args && arg_size) || (!results && result_size)) {
         pool_set_error(pool, "invalid arguments to pool_map");
+        return EINVAL;
+    }
+    /* No array in C holds more than PTRDIFF_MAX bytes. */
+    if ((arg_size && n > PTRDIFF_MAX / arg_size) ||
+        (result_size && n > PTRDIFF_MAX / result_size)) {
+        pool_set_error(pool, "pool_map: sizes too large: %zu items of %zu "
+                       "bytes in, %zu bytes out", n, arg_size, result_size);
         return EINVAL;
     }
     if (n == 0)

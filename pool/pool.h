@@ -64,7 +64,11 @@ enum pool_kind { POOL_PROCESSES, POOL_THREADS };
  * `result` is NULL when the map's result_size is 0. In a process pool the
  * task runs in a forked child: what it writes outside `result` stays there,
  * and all result_size bytes travel back, padding included (a result struct
- * without padding keeps valgrind from seeing uninitialised bytes sent). */
+ * without padding keeps valgrind from seeing uninitialised bytes sent).
+ * What it prints is flushed after each chunk and when the worker leaves
+ * (CPython's workers flush when they leave); a worker that crashes or is
+ * killed in the middle of a chunk (a signal, or _exit or abort in a task)
+ * loses what that chunk's tasks printed and did not flush themselves. */
 typedef int pool_fn(const void *arg, void *result);
 
 /* More workers than this is refused with EINVAL. */
@@ -73,7 +77,9 @@ typedef int pool_fn(const void *arg, void *result);
 /* Start a pool of `workers` workers; workers < 1 means the number of CPUs
  * this process may run on (sched_getaffinity, as os.process_cpu_count()).
  * Process workers are forked here, once, and reused by every map; stdio is
- * flushed first so buffered output is not written twice.
+ * flushed first so buffered output is not written twice. Their channels
+ * are never on descriptors 0, 1 or 2 (a program started with one of them
+ * closed would write its own output into a worker), and are close-on-exec.
  * Returns NULL with errno set on failure (EINVAL, ENOMEM, EAGAIN from fork or
  * pthread_create, ...); workers already started are then stopped and reaped:
  * nothing is left behind.
@@ -101,28 +107,43 @@ struct pool *pool_open(enum pool_kind kind, int workers);
  *
  * Beyond CPython (which keeps no result once one failed): the items that
  * succeeded keep their results, and the words count the failures and the
- * items never run. An item that has no result (its task failed, or it
- * never ran) holds zeros, in both kinds of pool.
+ * items never run. An item that has no result (its task failed, it never
+ * ran, or it was lost with its worker) holds zeros, in both kinds of pool.
  * n == 0 returns 0 at once. results may be NULL when result_size is 0.
  *
  * Process pools: a worker that dies during a map (a crash, SIGKILL, _exit in
  * a task) loses the items it held: they fail with EPIPE, pool_error() names
  * them and how the worker died ("killed by signal 9"), the other items still
  * complete, a fresh worker takes the dead one's place and the pool stays
- * usable. The map never waits for a dead worker, with one exception: a task
+ * usable. The words give the first cause: a task that closes its worker's
+ * channel is reported as such ("had its channel closed (by a task?)"), not
+ * as the SIGKILL the pool then sends to a worker that runs on. The map never waits for a dead worker, with one exception: a task
  * that forks a child which does not exec and outlives the worker keeps the
  * worker's channel open, and the map learns of the death only when that
  * child exits too. (A stopped worker, SIGSTOP, stops the map, as in CPython.)
  *
+ * A worker that has no memory for a chunk's arguments or results leaves;
+ * its items fail with ENOMEM ("ran out of memory"). A worker forked during
+ * the map that dies before finishing a chunk (most likely of the same
+ * cause) is not replaced again until the map is over: the items no worker
+ * is left for fail with its cause ("no worker left: ..."), or with fork's
+ * error when forks are refused ("no worker could be started (fork
+ * failed: ...)"). So a death that comes at once never turns into a loop
+ * of forks; the pool is refilled after the map.
+ *
  * Fails with EINVAL and "Pool not running" after pool_close/pool_terminate,
- * and with EINVAL for bad arguments (NULL fn, NULL arrays with sizes > 0, a
- * size overflow). */
+ * and with EINVAL for bad arguments (NULL fn, NULL arrays with sizes > 0)
+ * and for sizes no array can have (n * arg_size or n * result_size over
+ * PTRDIFF_MAX: "sizes too large"). */
 int pool_map(struct pool *pool, pool_fn *fn,
              const void *args, size_t arg_size,
              void *results, size_t result_size,
              size_t n, size_t chunksize);
 
-/* No more maps: workers leave once idle (they are, between maps).
+/* No more maps: workers leave once idle (they are, between maps). Each
+ * process worker is told to by a stop message, as CPython sends each worker
+ * a sentinel, so a child the caller forked, which holds copies of the
+ * channels, does not hold up pool_join.
  * Returns 0; closing a pool that is not running does nothing, as in CPython. */
 int pool_close(struct pool *pool);
 

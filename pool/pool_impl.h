@@ -15,6 +15,9 @@
 
 #include "pool.h"
 
+/* Room for the words on how a worker died. */
+#define POOL_WHY_LEN 160
+
 /* One call of pool_map, as the workers see it. Chunk c holds the items
  * [c * chunksize, min(n, (c + 1) * chunksize)). */
 struct pool_job {
@@ -35,7 +38,7 @@ struct pool_job {
     size_t first_lost_count; /* > 0 when the first failure is a lost chunk */
     size_t nfailed;
     size_t nskipped;         /* items never run: their chunk stopped early */
-    char lost_why[128];      /* how the worker holding it died */
+    char lost_why[POOL_WHY_LEN]; /* how the worker holding it died */
 };
 
 struct pool_ops {

@@ -30,17 +30,21 @@
  * See also: thread_pool.c, docs/pool.md, python/cpython#66587 (a Pool whose
  * worker is killed hangs forever).
  */
+#define _POSIX_C_SOURCE 200809L /* F_DUPFD_CLOEXEC, MSG_NOSIGNAL, kill, ... */
 #include <errno.h>
-#include <pthread.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -48,8 +52,18 @@
 
 #include "pool_impl.h"
 
+/* A worker that leaves on its own says why in its exit status, so that the
+ * parent can report the first cause. (A task that calls _exit with one of
+ * these is taken at its word.) */
+enum {
+    WORKER_LOST_CHANNEL = 121, /* a task closed or replaced the channel */
+    WORKER_NO_MEMORY = 122,    /* no room for a chunk's arguments or results */
+};
+
 /* What the parent sends: a header, then count * arg_size bytes. The function
- * pointer is valid in the worker because fork copied the address space. */
+ * pointer is valid in the worker because fork copied the address space.
+ * A header with fn NULL is the stop message (CPython's sentinel, None): the
+ * worker leaves. */
 struct task_msg {
     pool_fn *fn;
     size_t first, count, arg_size, result_size;
@@ -69,12 +83,18 @@ struct worker {
     int fd;         /* the parent's end of the channel; -1 when closed */
     bool busy;
     size_t chunk;   /* the chunk in hand, when busy */
+    bool fresh;     /* forked during this map, no chunk done yet */
+    bool benched;   /* a fresh worker died here: no more forks this map */
 };
 
 struct process_pool {
     struct worker *w;
     int n;
     struct process_pool *next;   /* in all_pools */
+    /* Why the map ran out of workers, if it does: */
+    int fork_err;                /* the last fork refused in this map */
+    int death_err;               /* the last death that benched a slot */
+    char death[POOL_WHY_LEN];    /* ... in words */
 };
 
 /* Every process pool of this process, so that a new worker (of any pool)
@@ -117,22 +137,27 @@ static void register_atfork(void)
 
 /* ---- channel I/O: whole messages, EINTR retried ------------------------ */
 
-/* Send every byte of iov[0..cnt). Returns 0 or an errno value. */
-static int send_all(int fd, struct iovec *iov, int cnt)
+/* Send every byte of iov[0..cnt). Returns 0 or an errno value; *sent
+ * (unless NULL) tells whether any byte went out. */
+static int send_all(int fd, struct iovec *iov, int cnt, bool *sent)
 {
     struct msghdr msg;
 
+    if (sent)
+        *sent = false;
     while (cnt > 0) {
         memset(&msg, 0, sizeof msg);
         msg.msg_iov = iov;
         msg.msg_iovlen = (size_t)cnt;
-        ssize_t sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
-        if (sent < 0) {
+        ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        if (n < 0) {
             if (errno == EINTR)
                 continue;
             return errno;
         }
-        size_t left = (size_t)sent;
+        if (sent && n > 0)
+            *sent = true;
+        size_t left = (size_t)n;
         while (cnt > 0 && left >= iov->iov_len) {
             left -= iov->iov_len;
             iov++;
@@ -177,36 +202,75 @@ static struct {
     size_t args_cap, res_cap;
 } wb;
 
-/* Grow *buf to at least len bytes; _exit when memory runs out. */
+static _Noreturn void worker_exit(int status);
+
+/* Grow *buf to at least len bytes. Out of memory, the worker leaves with a
+ * status that says so: the parent reports it, and does not fork the same
+ * death again and again within one map. */
 static void grow(char **buf, size_t *cap, size_t len)
 {
     if (len <= *cap)
         return;
     free(*buf);
+    *cap = 0;
     *buf = malloc(len);
     if (!*buf)
-        _exit(3);
+        worker_exit(WORKER_NO_MEMORY);
     *cap = len;
 }
 
-/* The worker's whole life: read a task, run it, send the reply; leave at
- * end of file, which is the parent closing the channel, or dying. */
+/* Leave: the pool said so, or it is gone. What tasks printed is flushed,
+ * as CPython's workers flush stdout and stderr when they leave
+ * (Lib/multiprocessing/process.py, BaseProcess._bootstrap, 3.11); _exit
+ * would drop it. Every way out that is not a crash comes here. */
+static _Noreturn void worker_exit(int status)
+{
+    fflush(NULL);
+    free(wb.args);
+    free(wb.res);
+    _exit(status);
+}
+
+/* Leave after a failed read or write on the channel: at end of file or
+ * EPIPE the parent is gone or done with us; anything else (EBADF,
+ * ENOTSOCK) means a task closed the channel. */
+static _Noreturn void channel_failed(int err)
+{
+    worker_exit(err == EPIPE ? 0 : WORKER_LOST_CHANNEL);
+}
+
+/* Whether fd is still the channel a task may have closed, or closed and
+ * reopened as something else: the reply must not go into a task's file. */
+static bool same_channel(int fd, const struct stat *was)
+{
+    struct stat now;
+
+    return fstat(fd, &now) == 0 && now.st_dev == was->st_dev &&
+           now.st_ino == was->st_ino;
+}
+
+/* The worker's whole life: read a task, run it, send the reply. Leave on
+ * the stop message that pool_close sends, or at end of file (the parent
+ * died, or closed the channel without a word). Not only at end of file: a
+ * child the caller forked holds copies of the parent's channel ends, and
+ * end of file then comes only when that child exits too. */
 static void worker_main(int fd)
 {
     struct task_msg t;
+    struct stat channel;
 
+    if (fstat(fd, &channel) < 0)
+        worker_exit(WORKER_LOST_CHANNEL);
     for (;;) {
         int err = recv_all(fd, &t, sizeof t);
-        if (err) {
-            /* End of file: the pool was closed, or the parent died. */
-            free(wb.args);
-            free(wb.res);
-            _exit(err == EPIPE ? 0 : 1);
-        }
+        if (err)
+            channel_failed(err);
+        if (!t.fn)
+            worker_exit(0);
         grow(&wb.args, &wb.args_cap, t.count * t.arg_size);
         grow(&wb.res, &wb.res_cap, t.count * t.result_size);
-        if (recv_all(fd, wb.args, t.count * t.arg_size))
-            _exit(1);
+        if ((err = recv_all(fd, wb.args, t.count * t.arg_size)))
+            channel_failed(err);
 
         struct reply_msg r;
         memset(&r, 0, sizeof r); /* no uninitialised padding on the wire */
@@ -214,27 +278,50 @@ static void worker_main(int fd)
         r.count = t.count;
         r.ran = run_items(t.fn, wb.args, t.arg_size, wb.res, t.result_size,
                           t.count, &r.err);
+        /* Also after each chunk, before its reply: by the time the map
+         * returns, what its tasks printed is out, and pool_terminate's
+         * SIGTERM finds nothing left in a buffer. */
+        fflush(NULL);
+        if (!same_channel(fd, &channel))
+            worker_exit(WORKER_LOST_CHANNEL);
 
         struct iovec iov[2] = { { &r, sizeof r },
                                 { wb.res, t.count * t.result_size } };
-        if (send_all(fd, iov, t.result_size ? 2 : 1))
-            _exit(0); /* the parent is gone: nobody wants the result */
+        if ((err = send_all(fd, iov, t.result_size ? 2 : 1, NULL)))
+            channel_failed(err);
     }
 }
 
 /* ---- the parent side ---------------------------------------------------- */
 
-/* Fork a worker into slot k. Returns 0 or an errno value. */
-static int spawn(struct process_pool *pp, int k)
+/* Move fd to 3 or above (close-on-exec), closing the original. A program
+ * started with stdin, stdout or stderr closed would otherwise get a channel
+ * there, and then write its own output into a worker. Returns the new
+ * descriptor, or -1 with errno set. */
+static int above_stdio(int fd)
 {
-    int sv[2], err;
-    pid_t pid, parent = getpid();
+    if (fd > STDERR_FILENO)
+        return fd;
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    int err = errno;
+    close(fd);
+    errno = err;
+    return moved;
+}
 
-    fflush(NULL);
-    pthread_mutex_lock(&all_lock);
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-        err = errno;
-        pthread_mutex_unlock(&all_lock);
+/* A new channel, both ends at 3 or above. Returns 0 or an errno value. */
+static int make_channel(int sv[2])
+{
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return errno;
+    sv[0] = above_stdio(sv[0]);
+    sv[1] = above_stdio(sv[1]);
+    if (sv[0] < 0 || sv[1] < 0) {
+        int err = errno;
+        if (sv[0] >= 0)
+            close(sv[0]);
+        if (sv[1] >= 0)
+            close(sv[1]);
         return err;
     }
     /* Room for a whole large chunk: with the default buffers (about 200
@@ -245,6 +332,21 @@ static int spawn(struct process_pool *pp, int k)
     for (int i = 0; i < 2; i++) {
         setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
         setsockopt(sv[i], SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    }
+    return 0;
+}
+
+/* Fork a worker into slot k. Returns 0 or an errno value. */
+static int spawn(struct process_pool *pp, int k)
+{
+    int sv[2], err;
+    pid_t pid, parent = getpid();
+
+    fflush(NULL);
+    pthread_mutex_lock(&all_lock);
+    if ((err = make_channel(sv))) {
+        pthread_mutex_unlock(&all_lock);
+        return err;
     }
     spawning = true;
     pid = fork();
@@ -284,20 +386,58 @@ static int spawn(struct process_pool *pp, int k)
     return pid > 0 ? 0 : err;
 }
 
-/* Reap the worker in slot k, whose channel broke, and say how it died.
- * SIGKILL first: a worker whose channel broke is of no more use, and a task
- * may have closed the channel and still be running. One that has already
- * exited keeps its own status. */
-static void reap(struct process_pool *pp, int k, char *why, size_t len)
+/* Wait up to about 200 ms for pid to end. Returns what waitpid returned:
+ * pid with *status, -1 with errno (ECHILD: reaped by the caller, see
+ * pool.h), or 0 when it still runs. */
+static pid_t wait_briefly(pid_t pid, int *status)
+{
+    struct timespec ms = { 0, 1000000L };
+    pid_t got = 0;
+
+    for (int i = 0; i < 200 && got == 0; i++) {
+        got = waitpid(pid, status, WNOHANG);
+        if (got == 0)
+            nanosleep(&ms, NULL);
+        else if (got < 0 && errno == EINTR)
+            got = 0;
+    }
+    return got;
+}
+
+/* How the worker with this wait status left, in words. */
+static void describe_exit(int status, char *how, size_t len)
+{
+    if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_LOST_CHANNEL)
+        snprintf(how, len, "had its channel closed (by a task?) and left");
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_NO_MEMORY)
+        snprintf(how, len, "ran out of memory for a chunk's arguments or "
+                 "results");
+    else
+        pool_describe_status(status, how, len);
+}
+
+/* Reap the worker in slot k and, if why is not NULL, say how it died: its
+ * channel broke in the middle of a map. The first cause is what counts: a
+ * worker that died has ended, or is ending, when its end of file arrives;
+ * one still running after a grace period had its channel closed by a task,
+ * and only then does the pool kill it. Without why (the worker is known to
+ * be of no more use) it is killed at once. Returns the errno value for the
+ * items it held: ENOMEM when it ran out of memory, else EPIPE. */
+static int reap(struct process_pool *pp, int k, char *why, size_t len)
 {
     struct worker *w = &pp->w[k];
     int status = 0;
-    pid_t pid = w->pid;
+    pid_t pid = w->pid, got = 0;
+    bool killed = false;
 
-    kill(pid, SIGKILL);
-    pid_t got;
-    while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-        ;
+    if (why)
+        got = wait_briefly(pid, &status);
+    if (got == 0) {
+        kill(pid, SIGKILL);
+        killed = why != NULL;
+        while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+            ;
+    }
     int wait_err = got < 0 ? errno : 0;
     pthread_mutex_lock(&all_lock);
     close(w->fd);
@@ -306,20 +446,27 @@ static void reap(struct process_pool *pp, int k, char *why, size_t len)
     w->busy = false;
     pthread_mutex_unlock(&all_lock);
     if (why) {
-        char how[80];
-        if (wait_err) /* the caller reaped it, or ignores SIGCHLD: see pool.h */
+        char how[100];
+        if (killed)
+            snprintf(how, sizeof how, "had its channel closed (by a task?) "
+                     "while still running, and was killed by the pool");
+        else if (wait_err) /* the caller reaped it, or ignores SIGCHLD */
             snprintf(how, sizeof how, "died (how is unknown: waitpid: %s)",
                      strerror(wait_err));
         else
-            pool_describe_status(status, how, sizeof how);
+            describe_exit(status, how, sizeof how);
         snprintf(why, len, "worker %d (pid %ld) %s", k, (long)pid, how);
     }
+    bool no_memory = !killed && !wait_err && WIFEXITED(status) &&
+                     WEXITSTATUS(status) == WORKER_NO_MEMORY;
+    return no_memory ? ENOMEM : EPIPE;
 }
 
 /* Give chunk c to the worker in slot k (alive and idle). Returns 0 or the
- * errno of the send, in which case the worker is unusable. */
+ * errno of the send, in which case the worker is unusable; *started tells
+ * whether part of the chunk had gone out (so it was alive to take it). */
 static int give(struct process_pool *pp, int k, const struct pool_job *job,
-                size_t c)
+                size_t c, bool *started)
 {
     struct task_msg t;
     struct iovec iov[2];
@@ -335,7 +482,7 @@ static int give(struct process_pool *pp, int k, const struct pool_job *job,
     iov[1].iov_base = job->arg_size ? (char *)job->args + t.first * job->arg_size
                                     : NULL;
     iov[1].iov_len = t.count * job->arg_size;
-    int err = send_all(pp->w[k].fd, iov, job->arg_size ? 2 : 1);
+    int err = send_all(pp->w[k].fd, iov, job->arg_size ? 2 : 1, started);
     if (!err) {
         pp->w[k].busy = true;
         pp->w[k].chunk = c;
@@ -361,11 +508,26 @@ static int receive(struct process_pool *pp, int k, struct pool_job *job)
     if (err)
         return err;
     pp->w[k].busy = false;
+    pp->w[k].fresh = false;
     if (r.err) {
         job_fail(job, first + r.ran - 1, 1, r.err, NULL);
         job->nskipped += count - r.ran;
     }
     return 0;
+}
+
+/* Chunk c will not come back (its worker died, or none could take it):
+ * its items fail with err, and why says so. Their results get zeros, as a
+ * failed item's do, whatever part of a reply had arrived there. */
+static void lose_chunk(struct pool_job *job, size_t c, int err,
+                       const char *why)
+{
+    size_t first = job_chunk_first(job, c), count = job_chunk_count(job, c);
+
+    if (job->result_size)
+        memset(job->results + first * job->result_size, 0,
+               count * job->result_size);
+    job_fail(job, first, count, err, why);
 }
 
 /* Put a worker into every empty slot (after a death, or a failed fork).
@@ -377,21 +539,80 @@ static void refill(struct process_pool *pp)
             spawn(pp, k);
 }
 
-/* Hand chunk c to the idle slot k, forking a worker into it if it is empty.
- * A worker that cannot take the chunk died while idle: it is reaped and
- * replaced, once. Returns false when the slot cannot take work now (its
- * fork was refused); the chunk then waits for another worker. */
+/* The worker in slot k died in the middle of a map, holding chunk c (or
+ * none, c == SIZE_MAX): reap it, say how, lose the chunk. A fresh worker
+ * that died before finishing anything would most likely die the same way
+ * again (out of memory for these items, say): its slot gets no new worker
+ * until the map is over. */
+static void worker_died(struct process_pool *pp, int k, struct pool_job *job,
+                        size_t c)
+{
+    char why[POOL_WHY_LEN];
+    bool fresh = pp->w[k].fresh;
+    int err = reap(pp, k, why, sizeof why);
+
+    if (c != SIZE_MAX)
+        lose_chunk(job, c, err, why);
+    if (fresh) {
+        pp->w[k].benched = true;
+        pp->death_err = err;
+        snprintf(pp->death, sizeof pp->death, "%s", why);
+    }
+}
+
+/* Hand chunk c to the idle slot k, forking a worker into it if it is empty
+ * (and not benched). A worker that cannot take the chunk had died while
+ * idle: it is reaped and replaced, once, and nothing is lost. One that dies
+ * while taking it loses it. Returns true when chunk c is dealt with (given,
+ * or lost), false when it waits for another worker. */
 static bool assign(struct process_pool *pp, int k, struct pool_job *job,
                    size_t c)
 {
-    for (int tries = 0; tries < 2; tries++) {
-        if (pp->w[k].pid == 0 && spawn(pp, k) != 0)
-            return false;
-        if (give(pp, k, job, c) == 0)
+    for (int tries = 0; tries < 2 && !pp->w[k].benched; tries++) {
+        if (pp->w[k].pid == 0) {
+            int err = spawn(pp, k);
+            if (err) {
+                pp->fork_err = err; /* tried again on the next pass */
+                return false;
+            }
+            pp->w[k].fresh = true;
+        }
+        bool started;
+        if (give(pp, k, job, c, &started) == 0)
             return true;
-        reap(pp, k, NULL, 0);
+        if (started) {
+            worker_died(pp, k, job, c);
+            return true;
+        }
+        if (pp->w[k].fresh)
+            worker_died(pp, k, job, SIZE_MAX); /* died before any work */
+        else
+            reap(pp, k, NULL, 0);
     }
     return false;
+}
+
+/* Chunks [next, nchunks) that no worker could take: forks were refused, or
+ * every slot is benched. */
+static void lose_rest(struct process_pool *pp, struct pool_job *job,
+                      size_t next)
+{
+    char why[POOL_WHY_LEN];
+    int err;
+
+    if (next >= job->nchunks)
+        return;
+    if (pp->fork_err) {
+        err = pp->fork_err;
+        snprintf(why, sizeof why, "no worker could be started (fork failed: "
+                 "%s)", strerror(err));
+    } else {
+        err = pp->death_err;
+        snprintf(why, sizeof why, "no worker left: %.*s",
+                 (int)(sizeof why - 20), pp->death);
+    }
+    for (; next < job->nchunks; next++)
+        lose_chunk(job, next, err, why);
 }
 
 static int pp_map(struct pool *pool, struct pool_job *job)
@@ -409,6 +630,9 @@ static int pp_map(struct pool *pool, struct pool_job *job)
         pool_set_error(pool, "pool_map: out of memory");
         goto out;
     }
+    pp->fork_err = pp->death_err = 0;
+    for (int k = 0; k < pp->n; k++)
+        pp->w[k].fresh = pp->w[k].benched = false;
 
     for (;;) {
         /* Every idle slot takes the next chunk; m counts the busy ones. */
@@ -425,7 +649,7 @@ static int pp_map(struct pool *pool, struct pool_job *job)
             }
         }
         if (m == 0)
-            break; /* all done, or no worker could be started */
+            break; /* all done, or no worker is left */
 
         if (poll(pfd, (nfds_t)m, -1) < 0) {
             if (errno == EINTR)
@@ -445,17 +669,10 @@ static int pp_map(struct pool *pool, struct pool_job *job)
                 continue;
             /* End of file, or a broken reply: the worker is lost, and with
              * it the chunk it held. Its slot is refilled on the next pass. */
-            char why[sizeof job->lost_why];
-            size_t c = pp->w[k].chunk;
-            reap(pp, k, why, sizeof why);
-            job_fail(job, job_chunk_first(job, c), job_chunk_count(job, c),
-                     EPIPE, why);
+            worker_died(pp, k, job, pp->w[k].chunk);
         }
     }
-    /* Chunks that no worker could take: every fork was refused. */
-    for (; next < job->nchunks; next++)
-        job_fail(job, job_chunk_first(job, next), job_chunk_count(job, next),
-                 EAGAIN, "no worker could be started (fork failed)");
+    lose_rest(pp, job, next);
     /* Fill the slots of workers lost in this map now, so the pool is whole
      * for the next one (a refused fork is tried again then). */
     refill(pp);
@@ -465,10 +682,14 @@ out:
     return err;
 }
 
+/* Close: each worker gets the stop message, as CPython's workers get a
+ * None each, and then end of file. Terminate: SIGTERM. */
 static void pp_stop(struct pool *pool, bool terminate)
 {
     struct process_pool *pp = pool->impl;
+    struct task_msg stop;
 
+    memset(&stop, 0, sizeof stop);
     pthread_mutex_lock(&all_lock);
     for (int k = 0; k < pp->n; k++) {
         if (terminate && pp->w[k].pid) {
@@ -476,7 +697,10 @@ static void pp_stop(struct pool *pool, bool terminate)
             kill(pp->w[k].pid, SIGCONT); /* a stopped worker gets it too */
         }
         if (pp->w[k].fd >= 0) {
-            close(pp->w[k].fd); /* end of file: an idle worker leaves */
+            struct iovec iov = { &stop, sizeof stop };
+            if (!terminate)
+                send_all(pp->w[k].fd, &iov, 1, NULL); /* a dead one: EPIPE */
+            close(pp->w[k].fd);
             pp->w[k].fd = -1;
         }
     }

@@ -44,6 +44,7 @@
  *
  * See also: process_pool.c, docs/pool.md, docs/latency.md.
  */
+#define _POSIX_C_SOURCE 200809L /* sigset_t, pthread_sigmask, clock_gettime */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>

@@ -26,6 +26,8 @@ B() { t "$ROOT/bench/bench" "$@"; }
         'bare channel, one child' 'threads (no copy' \
         'serial_sleep' 'processes_sleep' 'threads_sleep' \
         'serial_square' 'processes_square' 'threads_square' \
+        'small maps: x*x over 1000 longs on a pool opened once, 2 workers,' \
+        'idle: % of a CPU used by bench and its children in the 0.1 s after a map' \
         'wake-up: a condition-variable round trip' 'wake-up: a byte to a child' \
         'page fault: a fresh page' \
         'targets met: '; do
@@ -43,6 +45,30 @@ B() { t "$ROOT/bench/bench" "$@"; }
     [[ "$output" != *"lifecycle:"* ]]
     [[ "$output" != *"trivial items:"* ]]
     [[ "$output" == *"targets met: "*" of 2 "* ]]
+}
+
+@test "bench: latency: OpenMP's row where bench was built with it, else why not" {
+    local omp=no T='[0-9.]+ [nmu]?s'
+    # libgomp's and LLVM libomp's entry points, named in the binary when it
+    # calls them.
+    grep -qaE 'GOMP_parallel|__kmpc_fork_call' "$ROOT/bench/bench" && omp=yes
+    run -0 B --quick -w 2 --only latency
+    if [ "$omp" = yes ]; then
+        grep -qE "^  OpenMP \(lib(gomp|omp)\) +$T +$T +$T +1\.00$" \
+            <<<"$output" || { echo "want: the OpenMP row"; echo "got:  $output"; false; }
+    else
+        [[ "$output" == *"  OpenMP: no row ("* ]] || {
+            echo "want: OpenMP: no row (why)"; echo "got:  $output"; false; }
+    fi
+    for pool in threads processes; do
+        # Per map: median, fastest and slowest run, the ratio to OpenMP's
+        # (or "-").
+        grep -qE "^  $pool pool +$T +$T +$T +([0-9]+\.[0-9]+|-)" <<<"$output" ||
+            { echo "want: a per-map row for $pool"; echo "got:  $output"; false; }
+        # Idle: a percentage of a CPU, held to 2%.
+        grep -qE "^  $pool pool +[0-9]+\.[0-9]+ %  <= 2\.00 (ok|MISSED)$" <<<"$output" ||
+            { echo "want: an idle row for $pool"; echo "got:  $output"; false; }
+    done
 }
 
 @test "bench: without python3 it says so and goes on" {
@@ -64,10 +90,61 @@ B() { t "$ROOT/bench/bench" "$@"; }
     done
 }
 
-@test "bench: a failing script leaves the Python columns out, exit 0" {
-    run -0 B --quick -w 2 --only heavy --python /nonexistent/tutorial.py
-    [[ "$output" == *"the Python columns are left out"* ]] ||
-        [[ "$output" == *"python3 not found"* ]]
+@test "bench: --python with a missing or failing script: exit 1, saying why" {
+    local dir=$BATS_TEST_TMPDIR want
+    run -1 --separate-stderr B --quick -w 2 --only heavy \
+        --python /nonexistent/tutorial.py
+    want="bench: --python /nonexistent/tutorial.py: No such file or directory"
+    [ "${stderr_lines[0]}" = "$want" ] || {
+        echo "want: $want"; echo "got:  ${stderr_lines[0]}"; false; }
+    command -v python3 >/dev/null || skip "python3 not installed"
+    printf 'import sys\nsys.exit(3)\n' >"$dir/fails.py"
+    run -1 --separate-stderr B --quick -w 2 --only heavy --python "$dir/fails.py"
+    want="bench: python3 $dir/fails.py exited with status 3"
+    [ "${stderr_lines[0]}" = "$want" ] || {
+        echo "want: $want"; echo "got:  ${stderr_lines[0]}"; false; }
+    [[ "$output" != *"heavy items:"* ]]
+    printf 'print("no figures here")\n' >"$dir/silent.py"
+    run -1 --separate-stderr B --quick -w 2 --only heavy --python "$dir/silent.py"
+    want="bench: python3 $dir/silent.py printed no figures"
+    [ "${stderr_lines[0]}" = "$want" ] || {
+        echo "want: $want"; echo "got:  ${stderr_lines[0]}"; false; }
+}
+
+@test "bench: python3 and its children do not outlive bench killed with SIGKILL" {
+    command -v python3 >/dev/null || skip "python3 not installed"
+    # A script of a name of its own, so that only this test's processes
+    # match: it forks a child, as a Pool does, and both sleep, printing
+    # nothing (a print into the dead bench's pipe would end them anyway).
+    local script=$BATS_TEST_TMPDIR/outlive_$$.py pid n
+    printf '%s\n' 'import os, time' 'os.fork()' 'time.sleep(60)' >"$script"
+    "$ROOT/bench/bench" --quick -w 2 --only heavy --python "$script" \
+        >/dev/null 2>&1 3>&- &
+    pid=$!
+    # Both python3 processes (not a wrapper such as pyenv's) are running.
+    for _ in $(seq 150); do
+        n=$(pgrep -fc "^[^ ]*python3 $script") || true
+        [ "${n:-0}" -eq 2 ] && break
+        sleep 0.1
+    done
+    kill -KILL "$pid"
+    wait "$pid" || true
+    [ "${n:-0}" -eq 2 ] || { echo "want: 2 python3 processes"; echo "got:  $n"; false; }
+    for _ in $(seq 50); do
+        pgrep -f "$script" >/dev/null || break
+        sleep 0.1
+    done
+    n=$(pgrep -fc "$script") || true
+    [ "${n:-0}" -eq 0 ] || {
+        echo "want: nothing left running $script"
+        echo "got:  $n processes:"; pgrep -fa "$script"; pkill -KILL -f "$script"
+        false; }
+}
+
+@test "bench: --quick runs in a 48 KiB stack (no large arrays on it)" {
+    run -0 t bash -c 'ulimit -s 48 && exec "$@"' _ "$ROOT/bench/bench" --quick -w 2
+    [[ "$output" == *"targets met: "* ]] || {
+        echo "want: a whole run, to 'targets met:'"; echo "got:  $output"; false; }
 }
 
 @test "bench: tutorial.py prints its eight figures, and rejects bad flags" {
@@ -93,7 +170,7 @@ B() { t "$ROOT/bench/bench" "$@"; }
 -u abc|--unit: expected a number, got 'abc'
 -u 0|--unit: 0 is too small (at least 0.001)
 -u 11|--unit: 11 is too large (at most 10)
---only bogus|--only: no group 'bogus' (lifecycle, tutorial, trivial, heavy, large, limits)
+--only bogus|--only: no group 'bogus' (lifecycle, tutorial, trivial, latency, heavy, large, limits)
 -w|-w needs a value
 --python|--python needs a value
 -x|unknown option '-x'
@@ -103,7 +180,10 @@ EOF_CASES
 }
 
 @test "bench: no worker outlives the program" {
+    local n
     run -0 B --quick -w 3 --only large
-    # Workers are forked copies of bench: none may be left running.
-    [ "$(processes_named bench)" -eq 0 ]
+    # Workers are forked copies of bench: none may be left running. Those
+    # of this checkout only: another checkout's tests may be running bench.
+    n=$(pgrep -fc "^$ROOT/bench/bench ") || true
+    [ "${n:-0}" -eq 0 ] || { echo "want: 0 left"; echo "got:  $n"; false; }
 }

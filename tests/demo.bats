@@ -11,7 +11,7 @@ setup_file() {
     # One run of the demo for the tests that only read it.
     DEMO_OUT=$(mktemp)
     export DEMO_OUT
-    timeout -k 5 300 make -s -C "$ROOT" demo >"$DEMO_OUT" 2>&1
+    timeout -k 5 300 make -s --no-print-directory -C "$ROOT" demo >"$DEMO_OUT" 2>&1
     echo $? >"$DEMO_OUT.status"
 }
 
@@ -45,7 +45,7 @@ teardown_file() {
 }
 
 @test "present: without a terminal it runs straight through, as demo does" {
-    run -0 t make -s -C "$ROOT" present </dev/null
+    run -0 t make -s --no-print-directory -C "$ROOT" present </dev/null
     # The same sections, in the same order, with no prompt in between.
     want=$(grep '^==> ' "$DEMO_OUT" | cut -d: -f1)
     got=$(grep '^==> ' <<<"$output" | cut -d: -f1)
@@ -57,7 +57,7 @@ teardown_file() {
     command -v script >/dev/null || skip "needs script (util-linux)"
     # A terminal with nobody typing: the first prompt comes, and no
     # section runs before Enter. (q then stops it.)
-    run t script -qec "make -s -C '$ROOT' present" /dev/null <<<"q"
+    run t script -qec "make -s --no-print-directory -C '$ROOT' present" /dev/null <<<"q"
     [[ "$output" == *"-- next: basic. Enter to run it, q and Enter to stop:"* ]] ||
         { echo "no prompt in: $output"; false; }
     if grep -q '^==> basic' <<<"$output"; then
@@ -77,7 +77,7 @@ teardown_file() {
         [ "$status" -eq 0 ] && [ ! -e "$copy/$d/$d" ] || { rm -rf "$copy"; false; }
     done
     # And one section's demo from nothing: it builds what it needs, quietly.
-    run -0 t make -s -C "$copy/basic" demo
+    run -0 t make -s --no-print-directory -C "$copy/basic" demo
     grep -qx '==> basic: a pool maps factorial over 0..9 (section "Pools")' <<<"$output" ||
         { echo "$output"; rm -rf "$copy"; false; }
     if grep -qE '^(cc|gcc|clang|ar) ' <<<"$output"; then rm -rf "$copy"; false; fi

@@ -126,3 +126,60 @@ error: item 7 failed: Numerical argument out of domain (2 items failed in all, 5
     pt busy processes
     pt busy threads
 }
+
+@test "pool: a long-lived child of the caller does not hold up close + join" {
+    pt caller_child processes
+    pt caller_child threads
+}
+
+@test "pool: started with fds 0-2 closed, no channel lands on them" {
+    # Not through `run`, which would give the command a stdout of its own.
+    for kind in processes threads; do
+        t "$ROOT/tests/pool_test" low_fds "$kind" <&- >&-
+        t "$ROOT/tests/pool_test" low_fds "$kind" <&- >&- 2>&-
+    done
+}
+
+@test "pool: what tasks print arrives, through a pipe and into a file" {
+    local want got
+    want=$(seq 0 39 | sed 's/^/task /')
+    for kind in processes threads; do
+        pt task_output "$kind"
+        got=$(sort -k2n <<<"$output")
+        [ "$got" = "$want" ] || { echo "want: $want"; echo "got:  $got"; false; }
+        t "$ROOT/tests/pool_test" task_output "$kind" > "$BATS_TEST_TMPDIR/out"
+        got=$(sort -k2n "$BATS_TEST_TMPDIR/out")
+        [ "$got" = "$want" ] || { echo "want: $want"; echo "got:  $got"; false; }
+    done
+}
+
+@test "pool: items lost with a dead worker hold zeros" {
+    pt lost_zeros processes
+}
+
+@test "pool: a task that closes its worker's channel is reported as such" {
+    pt closed_channel processes
+    # Mostly "... and left"; a worker slow to exit (a loaded machine) is
+    # reported as still running: both name the first cause.
+    [[ "${lines[0]}" == "item 3 lost: worker "*" had its channel closed (by a task?) "* ]]
+    [[ "${lines[1]}" == "item 3 lost: worker "*" had its channel closed (by a task?) while still running, and was killed by the pool" ]]
+}
+
+@test "pool: a worker out of memory is reported as such, and not forked again and again" {
+    pt no_memory processes
+    [[ "${lines[0]}" == "item "*" lost: worker "*" ran out of memory for a chunk's arguments or results (8 items failed in all)" ]] || {
+        echo "got: ${lines[0]}"; false; }
+}
+
+@test "pool: sizes no array can have get EINVAL" {
+    pt too_large processes
+    pt too_large threads
+}
+
+@test "pool: each file of the library builds on its own with plain cc -std=c11" {
+    local f
+    for f in "$ROOT"/pool/*.c; do
+        run -0 t "${CC:-cc}" -std=c11 -Wall -Wextra -pedantic -Werror -c \
+            -o "$BATS_TEST_TMPDIR/file.o" "$f"
+    done
+}

@@ -7,13 +7,15 @@
  * Each case prints what it checked and exits 0, or names the failed check
  * and exits 1. tests/pool.bats runs them one by one under timeout.
  *
- * fork and pthread_create are linked through wrappers (-Wl,--wrap, see
- * tests/Makefile) so that a case can make the k-th call fail, as a full
- * process table or a thread limit would, and watch pool_open undo itself.
+ * fork, pthread_create and malloc are linked through wrappers (-Wl,--wrap,
+ * see tests/Makefile) so that a case can make the k-th call fail, as a full
+ * process table or a thread limit would, and watch pool_open undo itself;
+ * or refuse large blocks to the workers, as a memory limit would.
  */
 #define _GNU_SOURCE /* strsignal, pthread types in wrappers */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -53,6 +56,22 @@ pid_t __wrap_fork(void)
         return -1;
     }
     return __real_fork();
+}
+
+/* malloc of more than malloc_limit bytes fails, when it is not 0: set
+ * before pool_open, it holds in the workers, as a memory limit would. */
+static size_t malloc_limit;
+
+void *__real_malloc(size_t);
+void *__wrap_malloc(size_t);
+
+void *__wrap_malloc(size_t size)
+{
+    if (malloc_limit && size > malloc_limit) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __real_malloc(size);
 }
 
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a,
@@ -572,7 +591,7 @@ static void check_death(pool_fn *fn, size_t dead_item, const char *how)
     int err;
 
     fill(args, N);
-    memset(res, 0, sizeof res);
+    scribble(res, sizeof res); /* the lost item must come back as zeros */
     t0 = now();
     err = pool_map(p, fn, args, sizeof *args, res, sizeof *res, N, 1);
     CHECK(now() - t0 < 1.0, "the map took %.2f s", now() - t0);
@@ -583,12 +602,107 @@ static void check_death(pool_fn *fn, size_t dead_item, const char *how)
     CHECK(strncmp(pool_error(p), want, strlen(want)) == 0, "error text: %s",
           pool_error(p));
     check_squares(res, N, dead_item, N);
+    CHECK(all_zero(&res[dead_item], sizeof res[dead_item]),
+          "the lost item %zu kept old bytes", dead_item);
     printf("%s: %s\n", how, pool_error(p));
     /* Healed: the same pool maps again, on as many workers as before. */
     CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0) == 0,
           "map after the death: %s", pool_error(p));
     check_squares(res, N, N, N);
     CHECK(pool_workers(p) == 2, "workers %d", pool_workers(p));
+    pool_free(p);
+    CHECK(no_children(), "children left");
+}
+
+static int aborting(const void *arg, void *result)
+{
+    if (*(const long *)arg == 6) {
+        signal(SIGABRT, SIG_DFL); /* a sanitizer's handler would report it */
+        abort();
+    }
+    return square(arg, result);
+}
+
+/* Items lost with a dead worker hold zeros, not what the caller had there:
+ * a whole chunk of 4, lost to SIGKILL, _exit and abort. */
+static void case_lost_zeros(void)
+{
+    enum { N = 16 };
+    static pool_fn *const killers[] = { suicidal, exiting, aborting };
+    static const size_t dead[] = { 5, 4, 6 };
+    long args[N];
+    struct out res[N];
+    struct pool *p = open_or_fail(2);
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    fill(args, N);
+    for (int i = 0; i < 3; i++) {
+        scribble(res, sizeof res);
+        CHECK(pool_map(p, killers[i], args, sizeof *args, res, sizeof *res, N,
+                       4) == EPIPE, "map %d: %s", i, pool_error(p));
+        size_t first = dead[i] - dead[i] % 4;
+        for (size_t j = 0; j < N; j++)
+            if (j >= first && j < first + 4)
+                CHECK(all_zero(&res[j], sizeof res[j]),
+                      "map %d: lost item %zu kept old bytes", i, j);
+            else
+                CHECK(res[j].value == (long)(j * j), "map %d: results[%zu]",
+                      i, j);
+    }
+    pool_free(p);
+    CHECK(no_children(), "children left");
+    printf("items lost with a worker (SIGKILL, _exit, abort) hold zeros\n");
+}
+
+/* Item 3 closes every socket its process holds, its worker's channel
+ * among them, as a task that tidies up descriptors might; then returns at
+ * once, or runs on a while. */
+static void close_sockets(void)
+{
+    for (int fd = 3; fd < 1024; fd++) {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+            close(fd);
+    }
+}
+
+static int close_channel(const void *arg, void *result)
+{
+    if (*(const long *)arg == 3)
+        close_sockets();
+    return square(arg, result);
+}
+
+static int close_channel_run_on(const void *arg, void *result)
+{
+    if (*(const long *)arg == 3) {
+        close_sockets();
+        nap_ms(1000);
+    }
+    return square(arg, result);
+}
+
+/* A task that closes its worker's channel: the words say so (the first
+ * cause), not "killed by signal 9", a signal the pool itself sent. */
+static void case_closed_channel(void)
+{
+    enum { N = 8 };
+    long args[N];
+    struct out res[N];
+    struct pool *p = open_or_fail(2);
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    fill(args, N);
+    for (int i = 0; i < 2; i++) {
+        int err = pool_map(p, i ? close_channel_run_on : close_channel, args,
+                           sizeof *args, res, sizeof *res, N, 1);
+        printf("%s\n", pool_error(p));
+        CHECK(err == EPIPE, "map returned %d: %s", err, pool_error(p));
+        CHECK(strncmp(pool_error(p), "item 3 lost: worker", 19) == 0 &&
+              strstr(pool_error(p), "had its channel closed") &&
+              !strstr(pool_error(p), "signal"), "words: %s", pool_error(p));
+        check_squares(res, N, 3, N);
+    }
     pool_free(p);
     CHECK(no_children(), "children left");
 }
@@ -1102,6 +1216,173 @@ static void case_copies(void)
     printf("a copy of a pool, in a child and in a task: every call refused\n");
 }
 
+/* A child the caller forks (without exec) while a pool is open holds
+ * copies of the channels: the workers must still leave on pool_close,
+ * told by the pool, not by an end of file that this child holds back. */
+static void case_caller_child(void)
+{
+    long args[4] = { 0, 1, 2, 3 };
+    struct out res[4];
+    struct pool *p = open_or_fail(2);
+
+    CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, 4, 1) == 0,
+          "map: %s", pool_error(p));
+    pid_t child = fork();
+    CHECK(child >= 0, "fork: %s", strerror(errno));
+    if (child == 0) {
+        alarm(20); /* never outlive the test by much */
+        nap_ms(10000);
+        _exit(0);
+    }
+    double t0 = now();
+    CHECK(pool_close(p) == 0, "close: %s", pool_error(p));
+    CHECK(pool_join(p) == 0, "join: %s", pool_error(p));
+    double took = now() - t0;
+    kill(child, SIGKILL);
+    CHECK(waitpid(child, NULL, 0) == child, "waitpid");
+    CHECK(took < 2.0, "close + join took %.2f s while a child of ours lived",
+          took);
+    pool_free(p);
+    CHECK(no_children(), "children left");
+    printf("close + join with a long-lived child of the caller: prompt\n");
+}
+
+/* A program started with stdin, stdout and stderr closed: the pool must not
+ * take fds 0-2 for its channels, or the program's own output (once it opens
+ * something there) goes into a worker. Run as `pool_test low_fds KIND
+ * <&- >&- [2>&-]`; with stderr open, the failed check is named there. */
+static bool fd_closed(int fd)
+{
+    return fcntl(fd, F_GETFD) < 0 && errno == EBADF;
+}
+
+static void case_low_fds(void)
+{
+    enum { N = 20 };
+    long args[N];
+    struct out res[N];
+    int keep = fd_closed(2) ? -1 : fcntl(2, F_DUPFD_CLOEXEC, 10);
+
+    close(0);
+    close(1);
+    close(2);
+    struct pool *p = pool_open(kind, 3);
+    bool closed[3] = { fd_closed(0), fd_closed(1), fd_closed(2) };
+    /* Now as a careful program does: /dev/null where 0-2 are closed. */
+    for (int fd = 0; fd < 3; fd++)
+        if (fd_closed(fd))
+            open("/dev/null", fd ? O_WRONLY : O_RDONLY);
+    if (keep >= 0)
+        dup2(keep, 2);
+    CHECK(p != NULL, "pool_open: %s", strerror(errno));
+    for (int fd = 0; fd < 3; fd++)
+        CHECK(closed[fd], "the pool took fd %d", fd);
+    for (int i = 0; i < 1000; i++) /* the program's own output */
+        printf("output line %d\n", i);
+    fflush(stdout);
+    fill(args, N);
+    CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 1) == 0,
+          "map: %s", pool_error(p));
+    check_squares(res, N, N, N);
+    pool_free(p);
+    CHECK(no_children(), "children left");
+}
+
+/* Tasks print and do not flush, as a print() in a worker: the text must
+ * arrive when stdout is a pipe or a file, whether the pool ends with
+ * pool_free (SIGTERM) or with close and join. */
+static int print_task(const void *arg, void *result)
+{
+    printf("task %ld\n", *(const long *)arg);
+    return square(arg, result);
+}
+
+static void case_task_output(void)
+{
+    enum { N = 20 };
+    long args[N];
+    struct out res[N];
+    struct pool *p;
+
+    fill(args, N);
+    p = open_or_fail(3);
+    CHECK(pool_map(p, print_task, args, sizeof *args, res, sizeof *res, N, 1)
+          == 0, "map: %s", pool_error(p));
+    pool_free(p);
+    for (size_t i = 0; i < N; i++)
+        args[i] += N;
+    p = open_or_fail(3);
+    CHECK(pool_map(p, print_task, args, sizeof *args, res, sizeof *res, N, 1)
+          == 0, "map: %s", pool_error(p));
+    CHECK(pool_close(p) == 0 && pool_join(p) == 0, "close/join");
+    pool_free(p);
+}
+
+/* Items too large for a worker's memory: the words say so (not "fork
+ * failed"), and a replacement that dies the same way before doing any work
+ * is not forked again within the map. */
+static int first_byte(const void *arg, void *result)
+{
+    *(long *)result = *(const unsigned char *)arg;
+    return 0;
+}
+
+static void case_no_memory(void)
+{
+    enum { N = 8, SIZE = 1 << 20 };
+    unsigned char *args = malloc((size_t)N * SIZE);
+    long res[N];
+    struct pool *p;
+    int err;
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    CHECK(args != NULL, "malloc");
+    memset(args, 7, (size_t)N * SIZE);
+    malloc_limit = SIZE / 2; /* no worker can hold one item */
+    p = open_or_fail(2);
+    fork_calls = 0;
+    err = pool_map(p, first_byte, args, SIZE, res, sizeof *res, N, 1);
+    int forks = fork_calls;
+    printf("%s\n", pool_error(p));
+    CHECK(err == ENOMEM, "map returned %d (%s)", err, strerror(err));
+    CHECK(strstr(pool_error(p), "ran out of memory") &&
+          !strstr(pool_error(p), "fork"), "words: %s", pool_error(p));
+    CHECK(strstr(pool_error(p), "(8 items failed in all)"), "words: %s",
+          pool_error(p));
+    /* 2 replacements in the map, which die at once, and 2 after it. */
+    CHECK(forks <= 4, "%d forks", forks);
+    malloc_limit = 0;
+    pool_free(p);
+
+    /* A fresh pool with room: the same map succeeds. */
+    p = open_or_fail(2);
+    CHECK(pool_map(p, first_byte, args, SIZE, res, sizeof *res, N, 1) == 0,
+          "map: %s", pool_error(p));
+    for (size_t i = 0; i < N; i++)
+        CHECK(res[i] == 7, "results[%zu] = %ld", i, res[i]);
+    pool_free(p);
+    free(args);
+    CHECK(no_children(), "children left");
+    printf("forks in the map: %d\n", forks);
+}
+
+/* Sizes no array can have: EINVAL, as pool.h promises, for both kinds. */
+static void case_too_large(void)
+{
+    long arg = 1, res;
+    struct pool *p = open_or_fail(2);
+
+    CHECK(pool_map(p, square, &arg, SIZE_MAX, &res, sizeof res, 1, 0)
+          == EINVAL, "arg_size SIZE_MAX: %s", pool_error(p));
+    CHECK(strstr(pool_error(p), "sizes too large"), "%s", pool_error(p));
+    printf("%s\n", pool_error(p));
+    CHECK(pool_map(p, square, &arg, sizeof arg, &res, (size_t)PTRDIFF_MAX + 1,
+                   1, 0) == EINVAL, "result_size: %s", pool_error(p));
+    CHECK(pool_map(p, square, &arg, sizeof arg, &res, sizeof res,
+                   (size_t)PTRDIFF_MAX / 4, 0) == EINVAL, "n: %s", pool_error(p));
+    pool_free(p);
+}
+
 /* ---- misuse from threads ------------------------------------------------- */
 
 static void case_null(void)
@@ -1245,6 +1526,13 @@ static const struct test tests[] = {
     { "orphan", case_orphan, true, true }, /* it sleeps a minute */
     { "copies", case_copies, false, false },
     { "null", case_null, false, false },
+    { "no_memory", case_no_memory, true, false },
+    { "too_large", case_too_large, false, false },
+    { "closed_channel", case_closed_channel, true, false },
+    { "lost_zeros", case_lost_zeros, true, false },
+    { "task_output", case_task_output, false, true }, /* it prints 40 lines */
+    { "low_fds", case_low_fds, false, true }, /* it closes stdout */
+    { "caller_child", case_caller_child, false, false },
     { "busy", case_busy, false, false },
 };
 

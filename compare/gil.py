@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""compare/gil.py - CPython's GIL, measured: the figures gil_sim simulates.
+
+Our own Python programs for the GIL paragraph, one per workload, each
+printing tab-separated "name<TAB>value" lines:
+
+    cpu     two jobs of pure-Python counting (0.25 s each): one thread
+            doing both (serial), two threads, two processes; wall seconds.
+            Serial is timed first and last and the two averaged, so that
+            a machine growing busier or quieter weighs on both sides.
+    io      two jobs of 10 x (0.2 ms of counting + a 20 ms sleep): serial,
+            then two threads; wall seconds
+    convoy  two counting threads (0.25 s each) and one I/O thread doing
+            20 x (0.2 ms of counting + a 1 ms sleep), switch interval 5 ms:
+            the I/O thread's calls per second
+
+time.sleep releases the GIL around the wait, as a blocking read does. The
+counting is calibrated on this machine first, so that its length, not a
+count, matches gil_sim's --work.
+
+Usage: python3 compare/gil.py cpu|io|convoy
+"""
+
+import argparse
+import multiprocessing
+import sys
+import threading
+import time
+
+WORK_S = 0.25          # gil_sim --work 250
+STEP_WORK_S = 0.0002   # gil_sim's 200 us of bytecode before each call
+SWITCH_INTERVAL_S = 0.005
+
+
+def count(n):
+    """Pure-Python work: a loop that holds the GIL and checks its drop
+    request at every back edge."""
+    while n > 0:
+        n -= 1
+
+
+def counts_per_second():
+    """How fast count() runs here: the fastest of five short runs (another
+    program on the CPU only ever adds time)."""
+    n = 200_000
+    best = min(timed(count, n) for _ in range(5))
+    return n / best
+
+
+def timed(fn, *args):
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def in_serial(*jobs):
+    """Run each (fn, args) in turn, in this thread."""
+    for fn, args in jobs:
+        fn(*args)
+
+
+def in_threads(*jobs):
+    """Run each (fn, args) in a thread of its own; wait for all."""
+    threads = [threading.Thread(target=fn, args=args) for fn, args in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def in_processes(*jobs):
+    """Run each (fn, args) in a forked process of its own; wait for all."""
+    fork = multiprocessing.get_context("fork")
+    procs = [fork.Process(target=fn, args=args) for fn, args in jobs]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join()
+
+
+def io_job(calls, work, sleep_s, rates=None):
+    """calls x (work counts, then a sleep); the calls per second go into
+    rates when given."""
+    start = time.perf_counter()
+    for _ in range(calls):
+        count(work)
+        time.sleep(sleep_s)
+    if rates is not None:
+        rates.append(calls / (time.perf_counter() - start))
+
+
+def cpu(speed):
+    job = (count, (int(WORK_S * speed),))
+    first = timed(in_serial, job, job)
+    threads = timed(in_threads, job, job)
+    procs = timed(in_processes, job, job)
+    serial = (first + timed(in_serial, job, job)) / 2
+    print(f"serial\t{serial:.4f}\nthreads\t{threads:.4f}\nprocs\t{procs:.4f}")
+
+
+def io(speed):
+    job = (io_job, (10, int(STEP_WORK_S * speed), 0.020))
+    print(f"serial\t{timed(in_serial, job, job):.4f}")
+    print(f"threads\t{timed(in_threads, job, job):.4f}")
+
+
+def convoy(speed):
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    rates = []
+    cpu_job = (count, (int(WORK_S * speed),))
+    in_threads(cpu_job, cpu_job,
+               (io_job, (20, int(STEP_WORK_S * speed), 0.001, rates)))
+    print(f"io_calls_per_s\t{rates[0]:.1f}")
+
+
+def main():
+    workloads = {"cpu": cpu, "io": io, "convoy": convoy}
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workload", choices=workloads)
+    workloads[parser.parse_args().workload](counts_per_second())
+
+
+if __name__ == "__main__":
+    main()
