@@ -48,7 +48,8 @@
  * do: a wake-up costs more than a small map. POOL_SPIN_US, read when a
  * thread pool is opened, is how long: 0 never spins (every wait sleeps),
  * default 1000, at most 1000000. Spinning gives way by itself when the CPUs
- * are wanted (docs/latency.md). Process pools ignore it.
+ * are wanted, and never happens on one CPU (docs/latency.md). Process pools
+ * ignore it.
  *
  * See also: docs/pool.md for how each kind works inside.
  */

@@ -61,7 +61,7 @@
 /* A gap this long between two looks at the clock means we were preempted;
  * then nobody in the pool spins for BACKOFF_NS: the CPUs are wanted. */
 #define PREEMPTED_NS 200000
-#define BACKOFF_NS 500000000L
+#define BACKOFF_NS 500000000LL
 /* While a worker is awake, other workers join a job only this late. */
 #define WAKE_AFTER_NS 50000
 
@@ -91,8 +91,8 @@ struct thread_pool {
     /* Read by every spinner, seldom written. */
     atomic_int running;         /* workers awake: working or spinning */
     atomic_int sleepers;        /* workers in wait(work) */
-    atomic_long calm_from;      /* no spinning before this time (ns) */
-    long spin_ns;               /* POOL_SPIN_US in ns; 0: never spin */
+    atomic_llong calm_from;     /* no spinning before this time (ns) */
+    long long spin_ns;          /* POOL_SPIN_US in ns; 0: never spin */
     int cpus;                   /* the CPUs we may run on */
     pthread_t *threads;
     int started;
@@ -135,22 +135,22 @@ static void cpu_relax(void)
 #endif
 }
 
-static long now_ns(void)
+static long long now_ns(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000000000L + ts.tv_nsec;
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 struct spin {
-    long start, last; /* ns */
+    long long start, last; /* ns */
     unsigned looks;
 };
 
 static struct spin spin_start(void)
 {
-    long t = now_ns();
+    long long t = now_ns();
 
     return (struct spin){ t, t, 0 };
 }
@@ -167,7 +167,8 @@ static bool may_spin(const struct thread_pool *tp)
  * slice for its turn, where a sleeper is let in as soon as it is woken. So
  * nobody in the pool spins for BACKOFF_NS. Asked at every end of a spin,
  * also a successful one: the news may well have come while we were out. */
-static bool preempted(struct thread_pool *tp, const struct spin *s, long t)
+static bool preempted(struct thread_pool *tp, const struct spin *s,
+                      long long t)
 {
     if (t - s->last <= PREEMPTED_NS)
         return false;
@@ -185,7 +186,7 @@ static bool preempted(struct thread_pool *tp, const struct spin *s, long t)
  * whole pool does). */
 static bool spin_on(struct thread_pool *tp, struct spin *s)
 {
-    long t;
+    long long t;
 
     cpu_relax();
     if (++s->looks % 64)
@@ -200,19 +201,19 @@ static bool spin_on(struct thread_pool *tp, struct spin *s)
 }
 
 /* POOL_SPIN_US from the environment, in ns; the default if unset or bad. */
-static long spin_budget_ns(void)
+static long long spin_budget_ns(void)
 {
     const char *text = getenv("POOL_SPIN_US");
     char *end;
     long us;
 
     if (!text || !*text)
-        return DEFAULT_SPIN_US * 1000L;
+        return DEFAULT_SPIN_US * 1000LL;
     errno = 0;
     us = strtol(text, &end, 10);
     if (errno || *end || us < 0 || us > 1000000)
-        return DEFAULT_SPIN_US * 1000L;
-    return us * 1000L;
+        return DEFAULT_SPIN_US * 1000LL;
+    return us * 1000LL;
 }
 
 /* ---- the workers --------------------------------------------------------- */
@@ -353,8 +354,9 @@ static int tp_start(struct pool *pool)
     pthread_mutex_init(&tp->lock, NULL);
     pthread_cond_init(&tp->work, NULL);
     pthread_cond_init(&tp->done, NULL);
-    tp->spin_ns = spin_budget_ns();
     tp->cpus = pool_cpu_count();
+    /* On one CPU a spinner only ever keeps it from the thread it waits for. */
+    tp->spin_ns = tp->cpus > 1 ? spin_budget_ns() : 0;
     pool->impl = tp;
     /* Workers start with every signal blocked, so a signal sent to the
      * process is handled by the caller's threads, not in the middle of a

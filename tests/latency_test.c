@@ -24,8 +24,8 @@
  * Try:
  *   tests/latency_test map                  the figures of docs/latency.md
  *   POOL_SPIN_US=0 tests/latency_test map   both thread rows sleep only
- *   strace -f -c -e trace=futex tests/latency_test -q map
- *                                           the futex calls behind them
+ *   chrt -f 10 tests/latency_test map       (as root) ahead of every other
+ *                                           program: a quiet machine's figures
  *
  * See also: docs/latency.md, pool/thread_pool.c, bench/bench.c.
  */
@@ -188,13 +188,13 @@ static void measure(struct row *rows, int nrows, int rounds)
             sleep_s(0.02);
             measure_round(&rows[i], k);
         }
-    printf("  %-34s %9s %19s %6s %7s %7s\n", "", "median", "(min - max)",
-           "ratio", "vol/map", "inv/map");
+    printf("  %-26s %7s %17s %6s %7s %7s\n", "us per map", "median",
+           "(min - max)", "ratio", "vol/map", "inv/map");
     for (int i = 0; i < nrows; i++) {
         struct row *r = &rows[i];
 
         med[i] = median_of(r->per_map, rounds); /* sorts: [0] is the min */
-        printf("  %-34s %6.2f us (%6.2f - %7.2f) %5.1fx %7.3f %7.3f\n",
+        printf("  %-26s %7.2f (%6.2f - %7.2f) %5.1fx %7.3f %7.3f\n",
                r->name, med[i] * 1e6, r->per_map[0] * 1e6,
                r->per_map[rounds - 1] * 1e6, med[i] / med[0],
                (double)r->vcsw / (double)r->maps,
@@ -252,9 +252,9 @@ static void mode_map(int workers, int rounds)
     printf("map: x*x over %d longs, %d workers, pool opened once, default "
            "chunksize\n", N_ITEMS, workers);
 #ifdef _OPENMP
-    rows[nrows++] = (struct row){ .name = "openmp dynamic,125, inline x*x",
+    rows[nrows++] = (struct row){ .name = "openmp dynamic,125, inline",
                                   .run = run_omp_inline, .threads = workers };
-    rows[nrows++] = (struct row){ .name = "openmp dynamic,125, pool's task",
+    rows[nrows++] = (struct row){ .name = "openmp dynamic,125, task",
                                   .run = run_omp_task, .threads = workers };
 #else
     printf("  (no OpenMP rows: built without -fopenmp)\n");
@@ -276,7 +276,7 @@ static double cpu_now(void)
 static void mode_idle(int workers, int rounds)
 {
     struct row r = { .name = "idle", .run = run_pool };
-    double early[64], late[64];
+    double early[64] = { 0 }, late[64] = { 0 };
 
     r.pool = open_with_spin(workers, NULL);
     printf("idle: %d workers left idle for 0.5 s after 20 ms of maps\n",
