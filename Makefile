@@ -92,6 +92,9 @@ valgrind: all
 	@for d in $(PROGS) bench; do \
 	    $(MAKE) -s --no-print-directory -C $$d demo RUN='$(VALGRIND)' || exit 1; done
 	timeout $(TEST_TIMEOUT) $(VALGRIND) tests/pool_test all
+	@# spawn and forkserver workers are fresh images: without
+	@# --trace-children they would run outside valgrind, unchecked.
+	timeout $(TEST_TIMEOUT) $(VALGRIND) --trace-children=yes tests/start_test all
 	@bad=$$(grep -l 'ERROR SUMMARY: [1-9]' $(VGLOG)/*.log); \
 	if [ -n "$$bad" ]; then echo "valgrind found errors:"; cat $$bad; exit 1; fi
 	@echo "valgrind: $$(ls $(VGLOG) | wc -l) processes checked, no errors"

@@ -5,7 +5,7 @@
  * (multiprocessing.Pool) and once with threads (ThreadPool). The pool
  * itself is in ../pool.
  *
- * Usage: basic [-n N] [-w N] [--who | --chunks]
+ * Usage: basic [-n N] [-w N] [--start M] [--who | --chunks]
  *
  * Try (from the project root):
  *   basic/basic             the tutorial's four lines
@@ -37,10 +37,12 @@
 #include "pylist.h"
 
 static const char usage[] =
-    "usage: basic [-n N] [-w N] [--who | --chunks]\n"
+    "usage: basic [-n N] [-w N] [--start M] [--who | --chunks]\n"
     "  Map factorial over 0..N-1 with a pool of processes, then of threads.\n"
     "  -n, --items N    how many factorials (default 10; 21! and up fail)\n"
     "  -w, --workers N  workers per pool (default: the CPUs we may use)\n"
+    "      --start M    how the process pool starts its workers: fork\n"
+    "                   (default, as the tutorial), spawn or forkserver\n"
     "      --who        also show which worker computed each item\n"
     "      --chunks     print how the map cuts the items into chunks, and\n"
     "                   run nothing\n"
@@ -167,12 +169,8 @@ struct options {
 static struct options parse_options(int argc, char *argv[])
 {
     static const struct option longopts[] = {
-        { "items", required_argument, NULL, 'n' },
-        { "workers", required_argument, NULL, 'w' },
-        { "who", no_argument, NULL, 'W' },
-        { "chunks", no_argument, NULL, 'C' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        OPT_VALUE("items", 'n'), OPT_FLAG("who", 'W'), OPT_FLAG("chunks", 'C'),
+        OPT_POOL, OPT_END,
     };
     struct options o = { .n = 10 };
     int c;
@@ -181,11 +179,9 @@ static struct options parse_options(int argc, char *argv[])
     while ((c = getopt_long(argc, argv, ":n:w:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'n': o.n = parse_long("--items", optarg, 1, 1000000); break;
-        case 'w': o.workers = parse_workers(optarg); break;
         case 'W': o.who = true; break;
         case 'C': o.chunks = true; break;
-        case 'h': print_usage(stdout); exit(0);
-        default: getopt_error(c, argv);
+        default: pool_option(c, argv, &o.workers);
         }
     }
     no_operands(argc, argv);
@@ -196,8 +192,14 @@ static struct options parse_options(int argc, char *argv[])
     return o;
 }
 
+/* The tasks a spawned worker may be asked to run, found there by name. */
+static const struct pool_task tasks[] = {
+    POOL_TASK(factorial_in_process),
+};
+
 int main(int argc, char *argv[])
 {
+    pool_main(tasks, sizeof tasks / sizeof tasks[0]);  /* if __name__ == "__main__": */
     prog_init("basic", usage);
     struct options o = parse_options(argc, argv);
 

@@ -3,11 +3,13 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
 #include "err.h"
+#include "poolrun.h"
 
 long parse_long(const char *opt, const char *text, long min, long max)
 {
@@ -53,6 +55,26 @@ double parse_double(const char *opt, const char *text, double min, double max)
 int parse_workers(const char *text)
 {
     return (int)parse_long("--workers", text, 1, WORKERS_MAX);
+}
+
+enum pool_start parse_start(const char *text)
+{
+    enum pool_start start;
+
+    if (pool_start_parse(text, &start) != 0)
+        usage_error("--start: expected fork, spawn or forkserver, got '%s'",
+                    text);
+    return start;
+}
+
+void pool_option(int c, char *const argv[], int *workers)
+{
+    switch (c) {
+    case 'w': *workers = parse_workers(optarg); break;
+    case 'S': set_start_method(parse_start(optarg)); break;
+    case 'h': print_usage(stdout); exit(0);
+    default: getopt_error(c, argv);
+    }
 }
 
 void getopt_error(int c, char *const argv[])

@@ -1,17 +1,42 @@
 /* common/poolrun.c - the programs' one way to open a pool and to map on it
  * (see poolrun.h). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "poolrun.h"
 
+static enum pool_start start = POOL_START_FORK;
+
+void set_start_method(enum pool_start method)
+{
+    start = method;
+}
+
+enum pool_start start_method(void)
+{
+    return start;
+}
+
 struct pool *open_or_die(enum pool_kind kind, int workers)
 {
-    struct pool *pool = pool_open(kind, workers);
+    struct pool *pool = pool_open_start(kind, workers, start);
+    int err = errno;
 
-    if (!pool)
-        die("cannot open a pool of %d %s", workers, pool_kind_name(kind));
-    return pool;
+    if (pool)
+        return pool;
+    if (kind == POOL_THREADS)
+        die_en(err, "cannot open a pool of %d threads", workers);
+    /* The pool's own words, when it has some, say more than errno can
+     * (spawn before pool_main); pool.h names the text it has when not. */
+    const char *why = pool_error(NULL);
+    if (strcmp(why, "no pool (NULL)") == 0)
+        why = strerror(err);
+    if (start == POOL_START_FORK)
+        fatal_folded("cannot open a pool of %d processes: %s", workers, why);
+    fatal_folded("cannot open a pool of %d processes (%s): %s", workers,
+                 pool_start_name(start), why);
 }
 
 void map_or_die(struct pool *pool, const char *what, pool_fn *fn,

@@ -14,7 +14,13 @@
 #include "err.h"
 #include "pool.h"
 
-/* pool_open, or exit 1: "PROG: cannot open a pool of 2 processes: ...". */
+/* How this program's process pools start their workers (--start); fork
+ * until set. Thread pools have no start method. */
+void set_start_method(enum pool_start start);
+enum pool_start start_method(void);
+
+/* pool_open_start with the program's start method, or exit 1:
+ * "PROG: cannot open a pool of 2 processes (spawn): ...". */
 struct pool *open_or_die(enum pool_kind kind, int workers);
 
 /* pool_map, or exit 1: "PROG: WHAT: <pool_error>", the pool freed first.

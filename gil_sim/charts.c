@@ -64,17 +64,22 @@ static double io_rate(const struct run *run)
     return n ? sum / n : -1;
 }
 
+static long cpus_online(void)
+{
+    return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 /* What this is (a simulation of the policy) and the knobs in force. */
 void print_intro(void)
 {
     printf("gil_sim: a simulation of the policy of CPython's GIL, not of the "
            "interpreter:\nthe lock is real (take_gil and drop_gil as in "
-           "CPython 3.2 to 3.13), the\n\"bytecode\" is busy work: one "
+           "CPython 3.2 and later), the\n\"bytecode\" is busy work: one "
            "instruction is about 1 us (%ld rounds of xorshift).\n",
            spins_per_instruction);
     printf("%d thread%s, switch interval %lu us, %ld CPUs online; forced "
            "switching %s\n", cfg->threads, S(cfg->threads), cfg->interval,
-           sysconf(_SC_NPROCESSORS_ONLN), cfg->force_switching ? "on:" : "off:");
+           cpus_online(), cfg->force_switching ? "on:" : "off:");
     printf(cfg->force_switching
            ? "a thread asked to drop the GIL waits until another has taken "
              "it.\n"
@@ -184,9 +189,9 @@ static void print_busy_cpus(void)
     double load = load_average();
 
     if (load >= 0)
-        printf("   another program was using the CPUs (load average %.2f "
-               "over the last\n   minute, on %ld CPUs).\n", load,
-               sysconf(_SC_NPROCESSORS_ONLN));
+        printf("   other programs were using the CPUs: the load average "
+               "over the last\n   minute was %.2f, on %ld CPUs.\n", load,
+               cpus_online());
     else
         printf("   another program was probably using the CPUs.\n");
 }
@@ -196,11 +201,12 @@ static void print_busy_cpus(void)
 static void summary_cpu(const struct run *s, const struct run *g,
                         const struct run *p, const struct run *n)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long cpus = cpus_online();
     double can = cfg->threads < cpus ? cfg->threads : (double)cpus;
     double pu = p->cpu_s / p->wall_s, nu = n->cpu_s / n->wall_s;
+    int busy = s->cpu_s < 0.8 * s->wall_s;
 
-    if (s->cpu_s < 0.8 * s->wall_s) {
+    if (busy) {
         printf("=> even serial code had only %.2f of a CPU, so every figure "
                "is slowed down:\n", s->cpu_s / s->wall_s);
         print_busy_cpus();
@@ -217,9 +223,11 @@ static void summary_cpu(const struct run *s, const struct run *g,
                n->wall_s / s->wall_s, can);
     else {
         printf("   processes (%.2fx) and threads with no GIL (%.2fx) kept "
-               "only %.1f and %.1f\n   of %.0f CPUs busy:\n",
-               p->wall_s / s->wall_s, n->wall_s / s->wall_s, pu, nu, can);
-        print_busy_cpus();
+               "only %.1f and %.1f\n   of %.0f CPUs busy%s\n",
+               p->wall_s / s->wall_s, n->wall_s / s->wall_s, pu, nu, can,
+               busy ? " (see above)." : ":");
+        if (!busy)
+            print_busy_cpus();
     }
 }
 
@@ -248,6 +256,8 @@ static void summary_mixed(const struct run *g, const struct run *n)
     const struct row *io = &g->rows[g->nrows - 1];
     double wait_ms = (double)io->in_state[ST_WAIT] / 1e6
                      / (double)(io->io_ops ? io->io_ops : 1);
+    long can = cfg->threads + 1 < cpus_online() ? cfg->threads + 1
+                                                : cpus_online();
 
     printf("=> the I/O thread made %.0f calls/s next to CPU-bound threads "
            "with the GIL,\n   %.0f with no GIL: back from each call it "
@@ -259,6 +269,10 @@ static void summary_mixed(const struct run *g, const struct run *n)
     else
         printf("   %.1f switch intervals: too little to slow it down "
                "much this time.\n", wait_ms * 1000.0 / (double)cfg->interval);
+    if (n->cpu_s < 0.8 * n->wall_s * (double)can) {
+        printf("   With no GIL it made fewer calls than it could:\n");
+        print_busy_cpus();
+    }
 }
 
 /* A few lines on what the table shows, from its own numbers; only when

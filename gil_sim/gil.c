@@ -1,6 +1,7 @@
 /* gil_sim/gil.c - the simulated GIL: take_gil, drop_gil, drop requests.
  *
- * Shows: how CPython (Python/ceval_gil.c) shares one lock between threads
+ * Shows: how CPython shares one lock between threads (take_gil and drop_gil
+ * in Python/ceval_gil.h, 3.2 to 3.11; Python/ceval_gil.c from 3.12)
  * that never give it up by themselves. A thread that wants the lock waits
  * on a condition variable for one switch interval at a time; when a whole
  * interval passes with no switch, it sets the drop-request bit in the
@@ -9,7 +10,7 @@
  * really holds it: on a multicore machine the dropper, still running, would
  * otherwise take the free lock again before the woken waiter gets a CPU.
  *
- * Try: gil_sim --workload cpu --mode gil --timeline, then the same with
+ * Try: gil_sim/gil_sim --workload cpu --mode gil --timeline, then with
  * --no-force-switching: one thread keeps the lock for long stretches, and
  * the switches column drops. Why?
  *

@@ -1,22 +1,33 @@
 /* gil_sim/gil.h - CPython's global interpreter lock, rebuilt with pthreads.
  *
- * Shows: the "new GIL" of CPython 3.2 and later (Python/ceval_gil.c), with
- * CPython's own names, so a reader can hold this next to the real file:
+ * Shows: the "new GIL" of CPython 3.2 and later, with CPython's own names,
+ * so a reader can hold this next to the real file: Python/ceval_gil.h in
+ * 3.2 to 3.11, Python/ceval_gil.c from 3.12 on. The policy (timed waits,
+ * drop requests, forced switching) is the same in all of them.
  *
  *   struct gil          _gil_runtime_state: locked, last_holder,
  *                       switch_number, interval, mutex + cond, and for
  *                       forced switching switch_mutex + switch_cond
  *   struct gil_tstate   the part of PyThreadState the lock uses:
- *                       eval_breaker and holds_gil
+ *                       eval_breaker and holds_gil (as in 3.13 and later)
  *   take_gil()          wait in slices of `interval`; when a slice passes
  *                       with no switch, set the drop request on the holder
  *   drop_gil()          release; if asked to drop, wait until another
  *                       thread has really taken the lock (FORCE_SWITCHING)
  *   gil_drop_requested  what the bytecode loop tests at each back edge
  *
+ * Where the drop request lives depends on the version: from 3.13 it is a
+ * bit in the holder's own eval_breaker (_PY_GIL_DROP_REQUEST_BIT), as here;
+ * before 3.13 one request was shared by all the threads of an interpreter
+ * (in 3.11, the gil_drop_request flag of Python/ceval_gil.h), read by
+ * whichever thread held the lock and cleared by the next one to take it.
+ * Only the holder acts on it, so both say the same thing: "the thread
+ * holding the lock, drop it".
+ *
  * A thread that holds the lock runs "bytecode" and looks at its own
  * eval_breaker at every back edge; when the drop-request bit is set it calls
- * drop_gil() then take_gil(), as CPython's _Py_HandlePending() does. Around
+ * drop_gil() then take_gil(), as CPython's _Py_HandlePending() does (3.12
+ * on; eval_frame_handle_pending() in Python/ceval.c before). Around
  * a blocking call it calls drop_gil() and take_gil() too: that pair is
  * Py_BEGIN_ALLOW_THREADS / Py_END_ALLOW_THREADS.
  *

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "pool_impl.h"
+#include "start.h"
 
 int pool_cpu_count(void)
 {
@@ -73,12 +74,23 @@ void pool_set_error(struct pool *pool, const char *fmt, ...)
 
 struct pool *pool_open(enum pool_kind kind, int workers)
 {
+    return pool_open_start(kind, workers, POOL_START_FORK);
+}
+
+struct pool *pool_open_start(enum pool_kind kind, int workers,
+                             enum pool_start start)
+{
     struct pool *pool;
     int err;
 
     if ((kind != POOL_PROCESSES && kind != POOL_THREADS) ||
         workers > POOL_MAX_WORKERS) {
         errno = EINVAL;
+        return NULL;
+    }
+    err = start_check(kind, start);
+    if (err) {
+        errno = err;
         return NULL;
     }
     pool = calloc(1, sizeof *pool);
@@ -88,6 +100,7 @@ struct pool *pool_open(enum pool_kind kind, int workers)
     pool->owner = getpid();
     atomic_init(&pool->busy, false);
     pool->workers = workers < 1 ? pool_cpu_count() : workers;
+    pool->start = start;
     pool->state = POOL_RUN;
     pool->ops = kind == POOL_THREADS ? &pool_thread_ops : &pool_process_ops;
     err = pool->ops->start(pool);
@@ -374,7 +387,7 @@ int pool_workers(const struct pool *pool)
 const char *pool_error(const struct pool *pool)
 {
     if (!pool)
-        return "no pool (NULL)";
+        return start_open_error()[0] ? start_open_error() : "no pool (NULL)";
     if (getpid() == pool->owner && atomic_load(&pool->busy))
         return "pool busy: another thread is in a call on it";
     return pool->error;

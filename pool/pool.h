@@ -169,7 +169,9 @@ int pool_workers(const struct pool *pool);
 
 /* Words for the last failure ("Pool not running", "item 21 failed: Numerical
  * result out of range", ...); "" when the last call succeeded. Valid until
- * the next call on this pool. */
+ * the next call on this pool. pool_error(NULL): the words for this
+ * thread's last failed pool_open_start when it left any (a spawn pool
+ * before pool_main, ...), else "no pool (NULL)". */
 const char *pool_error(const struct pool *pool);
 
 /* The number of CPUs this process may run on (at least 1). */
@@ -186,5 +188,62 @@ const char *pool_kind_name(enum pool_kind kind);
 /* A wait status in words, into buf: "was killed by signal 9 (Killed)",
  * "exited with status 3". Returns buf. */
 char *pool_describe_status(int status, char *buf, size_t len);
+
+/* ---- start methods: multiprocessing's contexts --------------------------
+ *
+ *     Python                                C
+ *     if __name__ == "__main__":            int main(void) {
+ *                                               pool_main(tasks, ntasks);
+ *         ctx = get_context("spawn")
+ *         with ctx.Pool(2) as pool:             pool_open_start(POOL_PROCESSES,
+ *                                                   2, POOL_START_SPAWN);
+ *
+ * fork: workers are copies of the caller (pool_open is this).
+ * spawn: each worker is a fresh image of the program: it runs main() from
+ *   the top, and pool_main() turns it into a worker there. It sees the
+ *   program's globals as they are at start, not as the caller set them.
+ * forkserver: on first use the program starts one server, a fresh image
+ *   too, which holds none of the caller's threads or locks; the workers of
+ *   every forkserver pool are forked from it. It leaves with the program.
+ * Under spawn and forkserver a task travels by its name in pool_main's
+ * table (the C face of pickling by name): mapping a function that is not in
+ * the table fails with EINVAL and says so, and the pool stays usable.
+ * A dead worker is replaced by the pool's own method. A thread pool accepts
+ * every method and ignores it, as CPython's ThreadPool takes no context:
+ * threads share the program's image, there is nothing to start. */
+enum pool_start { POOL_START_FORK, POOL_START_SPAWN, POOL_START_FORKSERVER };
+
+/* pool_open with a start method. Besides pool_open's failures: EINVAL for
+ * an unknown method, or for spawn or forkserver before pool_main() ran (the
+ * lesson of CPython's "attempt to start a new process before the current
+ * process has finished its bootstrapping phase"); pool_error(NULL) then has
+ * the words. */
+struct pool *pool_open_start(enum pool_kind kind, int workers,
+                             enum pool_start start);
+
+/* One entry of the table of tasks a fresh image may be asked to run. The
+ * entry's place in the table is what travels: the table is the same array
+ * in every image of the program. The name is for messages and readers. */
+struct pool_task {
+    const char *name;
+    pool_fn *fn;
+};
+#define POOL_TASK(fn) { #fn, fn }
+
+/* First thing in main(), before anything a worker should not do, with every
+ * task the program maps on a spawn or forkserver pool:
+ *
+ *     static const struct pool_task tasks[] = { POOL_TASK(square_task) };
+ *     pool_main(tasks, sizeof tasks / sizeof tasks[0]);
+ *
+ * The table must outlive every pool (a static array, as above). In the
+ * program pool_main records the table and returns. In a spawned worker or
+ * the fork server (recognised by the environment its parent gave it) it
+ * becomes that and never returns. */
+void pool_main(const struct pool_task *tasks, size_t ntasks);
+
+/* "fork", "spawn", "forkserver"; and back: 0, or EINVAL for another name. */
+const char *pool_start_name(enum pool_start start);
+int pool_start_parse(const char *name, enum pool_start *start);
 
 #endif

@@ -29,6 +29,8 @@ struct pool_job {
     size_t n;
     size_t chunksize;
     size_t nchunks;
+    size_t task;             /* fn's index in pool_main's table, for fresh
+                                images (start.h); POOL_TASK_NONE under fork */
 
     /* The outcome, written through job_fail() only. "First" is the first
      * failure to arrive, as CPython's MapResult._set keeps the first
@@ -67,6 +69,7 @@ enum pool_state { POOL_RUN, POOL_CLOSE, POOL_TERMINATE };
 struct pool {
     enum pool_kind kind;
     int workers;
+    enum pool_start start;   /* how process workers are started */
     pid_t owner;             /* the process that opened it: only it may use it */
     atomic_bool busy;        /* a thread is inside a call on it */
     enum pool_state state;

@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "pool_impl.h"
+#include "start.h"
 
 /* A worker that leaves on its own says why in its exit status, so that the
  * parent can report the first cause. (A task that calls _exit with one of
@@ -61,11 +62,13 @@ enum {
 };
 
 /* What the parent sends: a header, then count * arg_size bytes. The function
- * pointer is valid in the worker because fork copied the address space.
+ * pointer is valid in a worker fork copied from the caller; a fresh image
+ * (spawn, forkserver: start.c) looks the task up by its index instead.
  * A header with fn NULL is the stop message (CPython's sentinel, None): the
  * worker leaves. */
 struct task_msg {
     pool_fn *fn;
+    size_t task;
     size_t first, count, arg_size, result_size;
 };
 
@@ -90,6 +93,7 @@ struct worker {
 struct process_pool {
     struct worker *w;
     int n;
+    enum pool_start start;       /* how its workers are started */
     struct process_pool *next;   /* in all_pools */
     /* Why the map ran out of workers, if it does: */
     int fork_err;                /* the last fork refused in this map */
@@ -132,6 +136,7 @@ static void atfork_child(void)
 
 static void register_atfork(void)
 {
+    start_atfork(); /* first, so that every fork locks in spawn()'s order */
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
@@ -276,8 +281,8 @@ static void worker_main(int fd)
         memset(&r, 0, sizeof r); /* no uninitialised padding on the wire */
         r.first = t.first;
         r.count = t.count;
-        r.ran = run_items(t.fn, wb.args, t.arg_size, wb.res, t.result_size,
-                          t.count, &r.err);
+        r.ran = run_items(start_task_fn(t.fn, t.task), wb.args, t.arg_size,
+                          wb.res, t.result_size, t.count, &r.err);
         /* Also after each chunk, before its reply: by the time the map
          * returns, what its tasks printed is out, and pool_terminate's
          * SIGTERM finds nothing left in a buffer. */
@@ -292,13 +297,32 @@ static void worker_main(int fd)
     }
 }
 
+/* A worker's start, forked here or from a fresh image (start.c): die with
+ * the parent, even in the middle of a long task, and do not start if it is
+ * already gone (Linux sends the signal when the thread that started us
+ * exits: see pool.h); let pool_terminate's SIGTERM end us, whatever the
+ * caller made of SIGTERM for itself; then serve the channel. */
+void pp_worker_main(int fd, pid_t parent)
+{
+    sigset_t term;
+
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+        _exit(1);
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    signal(SIGTERM, SIG_DFL);
+    pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+    worker_main(fd);
+    _exit(1);
+}
+
 /* ---- the parent side ---------------------------------------------------- */
 
 /* Move fd to 3 or above (close-on-exec), closing the original. A program
  * started with stdin, stdout or stderr closed would otherwise get a channel
  * there, and then write its own output into a worker. Returns the new
  * descriptor, or -1 with errno set. */
-static int above_stdio(int fd)
+int pp_above_stdio(int fd)
 {
     if (fd > STDERR_FILENO)
         return fd;
@@ -314,8 +338,8 @@ static int make_channel(int sv[2])
 {
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         return errno;
-    sv[0] = above_stdio(sv[0]);
-    sv[1] = above_stdio(sv[1]);
+    sv[0] = pp_above_stdio(sv[0]);
+    sv[1] = pp_above_stdio(sv[1]);
     if (sv[0] < 0 || sv[1] < 0) {
         int err = errno;
         if (sv[0] >= 0)
@@ -349,20 +373,9 @@ static int spawn(struct process_pool *pp, int k)
         return err;
     }
     spawning = true;
-    pid = fork();
+    pid = pp->start == POOL_START_FORK ? fork()
+                                       : start_worker(pp->start, sv[1]);
     if (pid == 0) {
-        /* Die with the parent, even in the middle of a long task; and if it
-         * is already gone, do not start. (Linux sends the signal when the
-         * thread that forked us exits: see pool.h.) */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-            _exit(1);
-        /* pool_terminate's SIGTERM must end us, whatever the caller made
-         * of SIGTERM for itself. */
-        sigset_t term;
-        sigemptyset(&term);
-        sigaddset(&term, SIGTERM);
-        signal(SIGTERM, SIG_DFL);
-        pthread_sigmask(SIG_UNBLOCK, &term, NULL);
         for (struct process_pool *p = all_pools; p; p = p->next)
             for (int i = 0; i < p->n; i++)
                 if (p->w[i].fd >= 0) {
@@ -370,7 +383,7 @@ static int spawn(struct process_pool *pp, int k)
                     p->w[i].fd = -1; /* in our copy: the number may be reused */
                 }
         close(sv[0]);
-        worker_main(sv[1]);
+        pp_worker_main(sv[1], parent);
     }
     err = errno;
     spawning = false;
@@ -384,24 +397,6 @@ static int spawn(struct process_pool *pp, int k)
     }
     pthread_mutex_unlock(&all_lock);
     return pid > 0 ? 0 : err;
-}
-
-/* Wait up to about 200 ms for pid to end. Returns what waitpid returned:
- * pid with *status, -1 with errno (ECHILD: reaped by the caller, see
- * pool.h), or 0 when it still runs. */
-static pid_t wait_briefly(pid_t pid, int *status)
-{
-    struct timespec ms = { 0, 1000000L };
-    pid_t got = 0;
-
-    for (int i = 0; i < 200 && got == 0; i++) {
-        got = waitpid(pid, status, WNOHANG);
-        if (got == 0)
-            nanosleep(&ms, NULL);
-        else if (got < 0 && errno == EINTR)
-            got = 0;
-    }
-    return got;
 }
 
 /* How the worker with this wait status left, in words. */
@@ -427,18 +422,16 @@ static int reap(struct process_pool *pp, int k, char *why, size_t len)
 {
     struct worker *w = &pp->w[k];
     int status = 0;
-    pid_t pid = w->pid, got = 0;
+    pid_t pid = w->pid;
     bool killed = false;
 
-    if (why)
-        got = wait_briefly(pid, &status);
-    if (got == 0) {
+    /* A grace period of 200 ms for one that is dying anyway. */
+    int wait_err = why ? wait_worker(pp->start, pid, &status, 200) : ETIMEDOUT;
+    if (wait_err == ETIMEDOUT) {
         kill(pid, SIGKILL);
         killed = why != NULL;
-        while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-            ;
+        wait_err = wait_worker(pp->start, pid, &status, -1);
     }
-    int wait_err = got < 0 ? errno : 0;
     pthread_mutex_lock(&all_lock);
     close(w->fd);
     w->fd = -1;
@@ -473,6 +466,7 @@ static int give(struct process_pool *pp, int k, const struct pool_job *job,
 
     memset(&t, 0, sizeof t);
     t.fn = job->fn;
+    t.task = job->task;
     t.first = job_chunk_first(job, c);
     t.count = job_chunk_count(job, c);
     t.arg_size = job->arg_size;
@@ -623,6 +617,11 @@ static int pp_map(struct pool *pool, struct pool_job *job)
     size_t next = 0;
     int err = 0;
 
+    /* A fresh image finds the task by name, or the map cannot start. */
+    err = start_task_index(pp->start, job->fn, &job->task, pool->error,
+                           sizeof pool->error);
+    if (err)
+        return err;
     pfd = calloc((size_t)pp->n, sizeof *pfd);
     slot = calloc((size_t)pp->n, sizeof *slot);
     if (!pfd || !slot) {
@@ -715,14 +714,10 @@ static int pp_join(struct pool *pool)
     for (int k = 0; k < pp->n; k++) {
         if (!pp->w[k].pid)
             continue;
-        while (waitpid(pp->w[k].pid, NULL, 0) < 0) {
-            /* ECHILD: the caller reaped it already (see pool.h): gone. */
-            if (errno != EINTR) {
-                if (!first && errno != ECHILD)
-                    first = errno;
-                break;
-            }
-        }
+        /* ECHILD: the caller reaped it already (see pool.h): gone. */
+        int err = wait_worker(pp->start, pp->w[k].pid, NULL, -1);
+        if (!first && err != ECHILD)
+            first = err;
         pp->w[k].pid = 0;
     }
     return first;
@@ -767,6 +762,7 @@ static int pp_start(struct pool *pool)
     }
     pthread_once(&atfork_once, register_atfork);
     pp->n = pool->workers;
+    pp->start = pool->start;
     for (int k = 0; k < pp->n; k++)
         pp->w[k].fd = -1;
     pool->impl = pp;

@@ -5,7 +5,7 @@
  * pool.join() waits for the workers to leave. main() does exactly that
  * with the square task (2 to the power i) and prints the results.
  *
- * Usage: reuse [-n N] [-w N] [--cost [-m M]] [--rules]
+ * Usage: reuse [-n N] [-w N] [--start M] [--cost [-m M]] [--rules]
  *
  * Try (from the project root):
  *   reuse/reuse             the pattern: open, map, close, join
@@ -36,12 +36,14 @@
 #include "tasks.h"
 
 static const char usage[] =
-    "usage: reuse [-n N] [-w N] [--cost [-m M]] [--rules]\n"
+    "usage: reuse [-n N] [-w N] [--start M] [--cost [-m M]] [--rules]\n"
     "  Open a pool without a with block, map square over range(N), close it,\n"
     "  join it, and print the results.\n"
     "  -n, --items N    items per map (default 10; with --cost 1000, as the\n"
     "                   tutorial; at most 1024, as 2^1024 overflows a double)\n"
     "  -w, --workers N  workers per pool (default: the CPUs we may use)\n"
+    "      --start M    how process pools start their workers: fork (default,\n"
+    "                   as the tutorial), spawn or forkserver\n"
     "      --cost       instead: M maps on a fresh pool each against M maps on\n"
     "                   one reused pool, for processes and for threads\n"
     "  -m, --maps M     maps for --cost (default 100)\n"
@@ -203,8 +205,10 @@ static void cost(int workers, int maps, size_t n, const long *args,
 
     if (!reused_results)
         die("malloc");
-    printf("Mean time per map, %d map%s of square over range(%zu), %d worker%s:\n",
-           maps, maps > 1 ? "s" : "", n, workers, workers > 1 ? "s" : "");
+    printf("Mean time per map, %d map%s of square over range(%zu), %d worker%s\n"
+           "(process workers started by %s):\n",
+           maps, maps > 1 ? "s" : "", n, workers, workers > 1 ? "s" : "",
+           pool_start_name(start_method()));
     for (int k = 0; k < 2; k++) {
         const char *name = pool_kind_name(kinds[k]);
         double fresh, reused;
@@ -235,7 +239,7 @@ static void refused(struct pool *pool, enum pool_kind kind, const char *call,
         pool_fatal(pool, "%s pool: %s should fail with EINVAL and '%s', got %d"
                    " and '%s'", pool_kind_name(kind), call, words, err,
                    pool_error(pool));
-    printf("  %s: %s -> EINVAL, \"%s\"\n", pool_kind_name(kind), call, words);
+    printf("  %s: %s -> refused: \"%s\"\n", pool_kind_name(kind), call, words);
 }
 
 /* --rules: for each kind, join before close and map after close, each
@@ -245,7 +249,9 @@ static void rules(int workers, const long *args, double *results, size_t n)
     static const enum pool_kind kinds[] = { POOL_PROCESSES, POOL_THREADS };
 
     printf("Breaking the pool's lifecycle rules on purpose: each refusal below\n"
-           "is the lesson. CPython raises ValueError with the same words.\n");
+           "is the lesson. CPython raises ValueError with the same words; the\n"
+           "C call returns EINVAL (\"invalid argument\") and pool_error() has\n"
+           "the words.\n");
     for (int k = 0; k < 2; k++) {
         struct pool *pool = open_or_die(kinds[k], workers);
 
@@ -277,13 +283,8 @@ struct options {
 static struct options parse_options(int argc, char *argv[])
 {
     static const struct option longopts[] = {
-        { "items", required_argument, NULL, 'n' },
-        { "workers", required_argument, NULL, 'w' },
-        { "cost", no_argument, NULL, 'C' },
-        { "maps", required_argument, NULL, 'm' },
-        { "rules", no_argument, NULL, 'R' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        OPT_VALUE("items", 'n'), OPT_FLAG("cost", 'C'), OPT_VALUE("maps", 'm'),
+        OPT_FLAG("rules", 'R'), OPT_POOL, OPT_END,
     };
     struct options o = { .maps = 100 }; /* n 0: the mode's default */
     bool maps_given = false;
@@ -293,15 +294,13 @@ static struct options parse_options(int argc, char *argv[])
     while ((c = getopt_long(argc, argv, ":n:w:m:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'n': o.n = parse_long("--items", optarg, 1, 1024); break;
-        case 'w': o.workers = parse_workers(optarg); break;
         case 'm':
             o.maps = parse_long("--maps", optarg, 1, 1000000);
             maps_given = true;
             break;
         case 'C': o.cost = true; break;
         case 'R': o.rules = true; break;
-        case 'h': print_usage(stdout); exit(0);
-        default: getopt_error(c, argv);
+        default: pool_option(c, argv, &o.workers);
         }
     }
     no_operands(argc, argv);
@@ -316,8 +315,14 @@ static struct options parse_options(int argc, char *argv[])
 
 /* ---- main: the tutorial's advice ------------------------------------------- */
 
+/* The tasks a spawned worker may be asked to run, found there by name. */
+static const struct pool_task tasks[] = {
+    POOL_TASK(square_task),
+};
+
 int main(int argc, char *argv[])
 {
+    pool_main(tasks, sizeof tasks / sizeof tasks[0]);  /* if __name__ == "__main__": */
     prog_init("reuse", usage);
     struct options o = parse_options(argc, argv);
     size_t n = (size_t)o.n;

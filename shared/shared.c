@@ -7,18 +7,21 @@
  * main() reads like the Python program: make a list, open a pool, map
  * `append` over the numbers, print the list; once per kind of pool.
  *
- * Usage: shared [-n N] [-w N] [--copies] [--explicit]
- *               [--race [--runs R] [--race-items M]]
+ * Usage: shared [-n N] [-w N] [--start M] [--copies] [--explicit]
+ *               [--race [--runs R] [--race-items M]] [--fork-lock]
  *
- * Try:
- *   ./shared                the tutorial's two lines; run it a few times:
- *                           the thread list's order can change
- *   ./shared --copies       the process workers did append, each to its own
- *                           copy: how many items each copy holds
- *   ./shared --explicit     the list in memory the processes share on
- *                           purpose (mmap MAP_SHARED): the parent sees all
- *   ./shared --race         threads appending without the lock lose appends
- *   ./shared --race -w 1    one thread cannot race with itself: nothing lost
+ * Try (from the project root):
+ *   shared/shared               the tutorial's two lines; run it a few
+ *                               times: the thread list's order can change
+ *   shared/shared --copies      the process workers did append, each to
+ *                               its own copy: how many items each holds
+ *   shared/shared --explicit    the list in memory the processes share on
+ *                               purpose (mmap MAP_SHARED): the parent sees
+ *   shared/shared --race        threads appending without the lock lose
+ *                               appends; with -w 1 nothing is lost
+ *   shared/shared --fork-lock   a lock held by another thread at fork
+ *                               stays locked in every worker; then the
+ *                               same with --start spawn: it does not
  *   Then take the lock out of list_append() and build with
  *   SANITIZE=thread: ThreadSanitizer names the data race that --race
  *   shows without undefined behaviour.
@@ -39,6 +42,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -48,12 +52,14 @@
 #include "pylist.h"
 
 static const char usage[] =
-    "usage: shared [-n N] [-w N] [--copies] [--explicit]\n"
-    "              [--race [--runs R] [--race-items M]]\n"
+    "usage: shared [-n N] [-w N] [--start M] [--copies] [--explicit]\n"
+    "              [--race [--runs R] [--race-items M]] [--fork-lock]\n"
     "  Append 0..N-1 to a list from a pool of processes, then of threads,\n"
     "  and print the list each time: the processes' appends are not seen.\n"
     "  -n, --items N      how many numbers to append (default 20)\n"
     "  -w, --workers N    workers per pool (default: the CPUs we may use)\n"
+    "      --start M      how process pools start their workers: fork\n"
+    "                     (default, as the tutorial), spawn or forkserver\n"
     "      --copies       also show what each process worker's own copy holds\n"
     "      --explicit     also append from processes into memory they share\n"
     "                     on purpose (mmap MAP_SHARED, a process-shared lock)\n"
@@ -61,6 +67,8 @@ static const char usage[] =
     "                     the appends that were lost\n"
     "      --runs R       --race: how many runs (default 5)\n"
     "      --race-items M --race: appends per run (default 100000)\n"
+    "      --fork-lock    also: a lock held by another thread while the pool\n"
+    "                     starts its workers, as each worker then finds it\n"
     "  -h, --help         this text\n";
 
 /* ------------------------------------------------------------------------
@@ -203,10 +211,18 @@ static void list_print(struct list *l)
  * The task: `shared.append`, as pool.map(shared.append, range(n)) passes it.
  *
  * The task reaches the list through this pointer, set before the pool is
- * opened. In a process worker it points into the worker's copy of the
+ * opened. In a forked worker it points into the worker's copy of the
  * parent's memory (made by fork() at pool_open), so the appends land there.
+ * A spawned worker (--start spawn or forkserver) is a fresh image of the
+ * program: nothing the parent set up exists there, and the pointer is
+ * NULL. Its first task makes the worker a list of its own, as a spawned
+ * Python child runs the module's `shared = []` again on import.
  */
 static struct list *shared;
+
+/* The capacity of a list made in a fresh worker, which cannot know n: the
+ * most --items allows. Pages are touched only as items are appended. */
+#define FRESH_LIST_CAP 1000000
 
 /* For --copies: who ran the task, and the length of the list it saw.
  * A process worker sends all its bytes back to the parent: two fields of
@@ -214,12 +230,19 @@ static struct list *shared;
 struct witness {
     long pid;
     size_t len;
+    long fresh;     /* 1: the worker made its list itself (a fresh image) */
 };
 
 /* Append the argument to `shared`. result is NULL (result_size 0), or a
  * struct witness for --copies. */
 static int append(const void *arg, void *result)
 {
+    static bool made_here;
+
+    if (!shared) {
+        shared = list_new(FRESH_LIST_CAP); /* a spawned worker: see above */
+        made_here = true;
+    }
     size_t len = list_append(shared, *(const long long *)arg);
 
     if (len == 0)
@@ -228,6 +251,7 @@ static int append(const void *arg, void *result)
         struct witness *w = result;
         w->pid = (long)getpid();
         w->len = len;
+        w->fresh = made_here;
     }
     return 0;
 }
@@ -297,9 +321,14 @@ static void show_copies(const struct witness *w, size_t n)
         if (w[i].len > held[j])
             held[j] = w[i].len;
     }
-    printf("  each worker process appended to its own copy of the list:\n");
+    if (n && w[0].fresh)
+        printf("  each worker process appended to a list it made itself: a\n"
+               "  fresh image of the program has no list from the parent:\n");
+    else
+        printf("  each worker process appended to its own copy of the list:\n");
     for (size_t j = 0; j < k; j++) {
-        printf("    worker pid %ld: its copy holds %zu\n", pids[j], held[j]);
+        printf("    worker pid %ld: its %s holds %zu\n", pids[j],
+               w[0].fresh ? "list" : "copy", held[j]);
         total += held[j];
     }
     printf("  %zu in all; the parent's list holds %zu\n", total, shared->len);
@@ -435,10 +464,128 @@ static void race(int workers, long runs, size_t m)
     if (lost_all == 0 && workers == 1)
         printf("(one thread cannot race with itself: nothing to lose)\n");
     else if (lost_all == 0)
-        printf("(no append was lost this time: the threads never hit the "
+        printf("(no append was lost this time: the threads never hit the\n"
                "window together; run again, or raise --race-items)\n");
     free(racy.items);
     free(args);
+}
+
+/* ------------------------------------------------------------------------
+ * --fork-lock: why Python 3.14 no longer forks by default.
+ *
+ * fork() copies the whole memory of the process, the locks in it too, but
+ * only the thread that called fork. A lock that another thread held at
+ * that moment is copied locked, and in the child no thread will ever
+ * unlock it: the worker that takes it waits forever. (CPython's own locks,
+ * logging's or an allocator's, have been caught this way.) A spawned
+ * worker, and a worker forked from the fork server, is a fresh image of the
+ * program in which no thread ever took the lock.
+ *
+ * Here a thread of the parent holds `held_at_fork` while the pool starts
+ * its workers, then lets it go. Each task tries to take the lock, waiting
+ * at most LOCK_WAIT_S, and reports whether it could.
+ */
+static pthread_mutex_t held_at_fork = PTHREAD_MUTEX_INITIALIZER;
+
+#define LOCK_WAIT_S 0.5
+
+/* The holder's side: lock, say so, wait to be told to let go, unlock. */
+static struct {
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    bool holding, release;
+} holder = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false };
+
+static void *hold_lock(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&held_at_fork);
+    pthread_mutex_lock(&holder.m);
+    holder.holding = true;
+    pthread_cond_broadcast(&holder.cv);
+    while (!holder.release)
+        pthread_cond_wait(&holder.cv, &holder.m);
+    pthread_mutex_unlock(&holder.m);
+    pthread_mutex_unlock(&held_at_fork);
+    return NULL;
+}
+
+/* What a task reports: its process and whether it took the lock. */
+struct took {
+    long pid;
+    long took;  /* 1: taken (and let go); 0: still locked after the wait */
+};
+
+/* The task: try to take held_at_fork within LOCK_WAIT_S. */
+static int take_lock(const void *arg, void *result)
+{
+    struct took *t = result;
+    struct timespec until;
+
+    (void)arg;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += (long)(LOCK_WAIT_S * 1e9);
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    int err = pthread_mutex_timedlock(&held_at_fork, &until);
+    if (err && err != ETIMEDOUT)
+        return err;
+    if (!err)
+        pthread_mutex_unlock(&held_at_fork);
+    t->pid = (long)getpid();
+    t->took = !err;
+    return 0;
+}
+
+static void fork_lock(int workers)
+{
+    pthread_t thread;
+    struct took *took = calloc((size_t)workers, sizeof *took);
+    long long *args = range((size_t)workers);
+    int err;
+
+    if (!took)
+        die("calloc");
+    err = pthread_create(&thread, NULL, hold_lock, NULL);
+    if (err)
+        die_en(err, "pthread_create");
+    pthread_mutex_lock(&holder.m);
+    while (!holder.holding)
+        pthread_cond_wait(&holder.cv, &holder.m);
+    pthread_mutex_unlock(&holder.m);
+
+    /* The pool starts its workers while the other thread holds the lock. */
+    struct pool *pool = open_or_die(POOL_PROCESSES, workers);
+    pthread_mutex_lock(&holder.m);
+    holder.release = true;
+    pthread_cond_broadcast(&holder.cv);
+    pthread_mutex_unlock(&holder.m);
+    pthread_join(thread, NULL);
+
+    printf("A thread held a lock while the pool started %d worker%s (%s);\n"
+           "then it let go. Each task tries to take the lock for %.1f s:\n",
+           workers, workers == 1 ? "" : "s", pool_start_name(start_method()),
+           LOCK_WAIT_S);
+    map_or_die(pool, "--fork-lock", take_lock, args, sizeof *args, took,
+               sizeof *took, (size_t)workers, 1);
+    pool_free(pool);
+    long locked = 0;
+    for (int i = 0; i < workers; i++) {
+        printf("  task %d, worker pid %ld: %s\n", i, took[i].pid,
+               took[i].took ? "took it" : "still locked: its holder is not here");
+        locked += !took[i].took;
+    }
+    if (locked)
+        printf("Forked workers copied the lock as it was, held, without the\n"
+               "thread that held it: nobody in them can ever let it go. Try\n"
+               "shared/shared --fork-lock --start spawn.\n");
+    else
+        printf("The workers are fresh images of the program: the lock was\n"
+               "never taken in them.\n");
+    free(args);
+    free(took);
 }
 
 /* ------------------------------------------------------------------------
@@ -448,21 +595,15 @@ struct options {
     long n;               /* numbers to append */
     long runs, m;         /* --race: runs, appends per run */
     int workers;
-    bool copies, explicitly, racing;
+    bool copies, explicitly, racing, fork_lock;
 };
 
 static struct options parse_options(int argc, char *argv[])
 {
     static const struct option longopts[] = {
-        { "items", required_argument, NULL, 'n' },
-        { "workers", required_argument, NULL, 'w' },
-        { "copies", no_argument, NULL, 'C' },
-        { "explicit", no_argument, NULL, 'E' },
-        { "race", no_argument, NULL, 'R' },
-        { "runs", required_argument, NULL, 'r' },
-        { "race-items", required_argument, NULL, 'm' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        OPT_VALUE("items", 'n'), OPT_FLAG("copies", 'C'), OPT_FLAG("explicit", 'E'),
+        OPT_FLAG("race", 'R'), OPT_VALUE("runs", 'r'), OPT_VALUE("race-items", 'm'),
+        OPT_FLAG("fork-lock", 'L'), OPT_POOL, OPT_END,
     };
     struct options o = { .n = 20, .runs = 5, .m = 100000 };
     bool runs_given = false, m_given = false;
@@ -472,10 +613,10 @@ static struct options parse_options(int argc, char *argv[])
     while ((c = getopt_long(argc, argv, ":n:w:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'n': o.n = parse_long("--items", optarg, 1, 1000000); break;
-        case 'w': o.workers = parse_workers(optarg); break;
         case 'C': o.copies = true; break;
         case 'E': o.explicitly = true; break;
         case 'R': o.racing = true; break;
+        case 'L': o.fork_lock = true; break;
         case 'r':
             o.runs = parse_long("--runs", optarg, 1, 1000);
             runs_given = true;
@@ -484,14 +625,16 @@ static struct options parse_options(int argc, char *argv[])
             o.m = parse_long("--race-items", optarg, 1, 10000000);
             m_given = true;
             break;
-        case 'h': print_usage(stdout); exit(0);
-        default: getopt_error(c, argv);
+        default: pool_option(c, argv, &o.workers);
         }
     }
     no_operands(argc, argv);
     if ((runs_given || m_given) && !o.racing)
         usage_error("%s only applies to --race",
                     runs_given ? "--runs" : "--race-items");
+    if (o.explicitly && start_method() != POOL_START_FORK)
+        usage_error("--explicit: only with --start fork (a fresh worker has "
+                    "no mapping)");
     if (o.workers == 0)
         o.workers = pool_cpu_count();
     return o;
@@ -500,8 +643,15 @@ static struct options parse_options(int argc, char *argv[])
 /* ------------------------------------------------------------------------
  * main: the tutorial's program, then the extras asked for.
  */
+/* The tasks a spawned worker may be asked to run, found there by name. */
+static const struct pool_task tasks[] = {
+    POOL_TASK(append),
+    POOL_TASK(take_lock),
+};
+
 int main(int argc, char *argv[])
 {
+    pool_main(tasks, sizeof tasks / sizeof tasks[0]);  /* if __name__ == "__main__": */
     prog_init("shared", usage);
     struct options o = parse_options(argc, argv);
     size_t n = (size_t)o.n;
@@ -533,6 +683,8 @@ int main(int argc, char *argv[])
         explicit_sharing(o.workers, args, n);
     if (o.racing)
         race(o.workers, o.runs, (size_t)o.m);
+    if (o.fork_lock)
+        fork_lock(o.workers);
     free(witness);
     free(args);
     return 0;

@@ -70,3 +70,12 @@ EOF_CASES
     run -0 B -n 20 -w 4
     [ "$(processes_named basic)" -eq 0 ]
 }
+
+@test "basic: the same four lines under every start method" {
+    run -0 B
+    want=$output
+    for m in fork spawn forkserver; do
+        run -0 B --start "$m"
+        expect_eq "$want" "$output"
+    done
+}

@@ -88,3 +88,15 @@ expect_usage_error() {
         done
     done <<<"$OPTIONS"
 }
+
+@test "cli: --start takes fork, spawn or forkserver, and nothing else" {
+    for p in basic timing reuse shared; do
+        for v in bogus '' Fork 'spawn ' fork,spawn; do
+            expect_usage_error "$p" --start "$v"
+            [ "${stderr_lines[0]}" = "$p: --start: expected fork, spawn or forkserver, got '$v'" ] ||
+                { echo "$p --start '$v': ${stderr_lines[0]}"; false; }
+        done
+        expect_usage_error "$p" --start
+        [ "${stderr_lines[0]}" = "$p: --start needs a value" ]
+    done
+}

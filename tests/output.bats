@@ -67,11 +67,15 @@ help_full() {
 }
 
 @test "output: a reader gone with SIGPIPE ignored: 'Broken pipe', exit 1" {
-    # The reader reads nothing and leaves; with SIGPIPE ignored the next
-    # write fails with EPIPE instead of killing the program.
-    run --separate-stderr t bash -c \
-        'trap "" PIPE; "$1" -n 3 -w 2 | true; exit "${PIPESTATUS[0]}"' _ \
-        "$ROOT/basic/basic"
+    # The reader closes its end and says so before basic starts; with
+    # SIGPIPE ignored basic's first write fails with EPIPE instead of
+    # killing it.
+    gone=$BATS_TEST_TMPDIR/reader-gone
+    run --separate-stderr t bash -c '
+        trap "" PIPE
+        { while [ ! -e "$2" ]; do sleep 0.01; done; "$1" -n 3 -w 2; } |
+            { exec 0<&-; touch "$2"; }
+        exit "${PIPESTATUS[0]}"' _ "$ROOT/basic/basic" "$gone"
     exits_with_write_error "Broken pipe" basic
 }
 

@@ -37,14 +37,16 @@ pool.join()                   every worker has left: no worker process remains'
 @test "reuse: --rules: map after close and join before close are refused, exit 0" {
     run -0 R --rules -w 2
     expected='Breaking the pool'"'"'s lifecycle rules on purpose: each refusal below
-is the lesson. CPython raises ValueError with the same words.
+is the lesson. CPython raises ValueError with the same words; the
+C call returns EINVAL ("invalid argument") and pool_error() has
+the words.
 processes pool:
-  processes: join before close -> EINVAL, "Pool is still running"
-  processes: map after close -> EINVAL, "Pool not running"
+  processes: join before close -> refused: "Pool is still running"
+  processes: map after close -> refused: "Pool not running"
   processes: close, then join -> fine
 threads pool:
-  threads: join before close -> EINVAL, "Pool is still running"
-  threads: map after close -> EINVAL, "Pool not running"
+  threads: join before close -> refused: "Pool is still running"
+  threads: map after close -> refused: "Pool not running"
   threads: close, then join -> fine'
     [ "$output" = "$expected" ]
 }
@@ -57,7 +59,8 @@ threads pool:
     local won=''
     for _ in 1 2 3; do
         run -0 R --cost -w 2
-        [ "${lines[0]}" = "Mean time per map, 100 maps of square over range(1000), 2 workers:" ]
+        [ "${lines[0]}" = "Mean time per map, 100 maps of square over range(1000), 2 workers" ]
+        [ "${lines[1]}" = "(process workers started by fork):" ]
         for kind in processes threads; do
             fresh=$(sed -n "s/^$kind, a fresh pool per map: \([0-9.]*\)s\$/\1/p" <<<"$output")
             reused=$(sed -n "s/^$kind, one pool reused: *\([0-9.]*\)s\$/\1/p" <<<"$output")
@@ -75,7 +78,7 @@ threads pool:
 
 @test "reuse: --cost -m and -n set the maps and the items" {
     run -0 R --cost -m 5 -n 100 -w 1
-    [ "${lines[0]}" = "Mean time per map, 5 maps of square over range(100), 1 worker:" ]
+    [ "${lines[0]}" = "Mean time per map, 5 maps of square over range(100), 1 worker" ]
     [ "$(grep -c 'the reused pool is [0-9.]*x faster$' <<<"$output")" -eq 2 ]
 }
 
@@ -112,4 +115,12 @@ EOF_CASES
     run -0 --separate-stderr t bash -c 'sleep 3 & exec "$1" -w 2' _ "$ROOT/reuse/reuse"
     [ "${lines[4]}" = "pool.join()                   every worker has left: no worker process remains" ] ||
         { echo "got: ${lines[4]}; stderr: $stderr"; false; }
+}
+
+@test "reuse: --cost under each start method names it and checks the results" {
+    for m in fork spawn forkserver; do
+        run -0 R --cost -m 3 -n 100 -w 2 --start "$m"
+        [ "${lines[1]}" = "(process workers started by $m):" ] || { echo "$output"; false; }
+        grep -q '^processes: the reused pool is [0-9.]*x faster$' <<<"$output"
+    done
 }

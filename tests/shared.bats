@@ -160,3 +160,34 @@ EOF_CASES
         fi
     done
 }
+
+@test "shared: the same [] under every start method; a fresh worker makes its own list" {
+    for m in fork spawn forkserver; do
+        run -0 S --start "$m" --copies -n 20 -w 2
+        [ "${lines[0]}" = "[]" ] || { echo "$m: ${lines[0]}"; false; }
+        is_perm_of_range "${lines[-1]}" 20
+        if [ "$m" = fork ]; then
+            [ "${lines[1]}" = "  each worker process appended to its own copy of the list:" ]
+        else
+            [ "${lines[1]}" = "  each worker process appended to a list it made itself: a" ] ||
+                { echo "$m: ${lines[1]}"; false; }
+        fi
+        [ "$(sum_of 'its (copy|list) holds \K[0-9]+' "$output")" -eq 20 ]
+    done
+}
+
+@test "shared: --fork-lock: locked forever in forked workers, free in fresh ones" {
+    run -0 S --fork-lock -w 2 --start fork
+    [ "$(grep -c 'still locked: its holder is not here$' <<<"$output")" -eq 2 ] ||
+        { echo "$output"; false; }
+    for m in spawn forkserver; do
+        run -0 S --fork-lock -w 2 --start "$m"
+        [ "$(grep -c ': took it$' <<<"$output")" -eq 2 ] || { echo "$m: $output"; false; }
+        grep -q "^A thread held a lock while the pool started 2 workers ($m);" <<<"$output"
+    done
+}
+
+@test "shared: --explicit needs fork: a fresh worker has no mapping" {
+    run -2 --separate-stderr S --explicit --start spawn
+    [ "${stderr_lines[0]}" = "shared: --explicit: only with --start fork (a fresh worker has no mapping)" ]
+}

@@ -131,3 +131,11 @@ EOF_CASES
     run -0 T -u 0.001 -r 2 -w 4
     [ "$(processes_named timing)" -eq 0 ]
 }
+
+@test "timing: spawned and forkserver workers give the same schedule" {
+    for m in spawn forkserver; do
+        run -0 T -u 0.05 -r 1 -n 50 -w 2 --start "$m"
+        grep -q '^Predicted for a pool of 2 workers: the busiest worker.s 6 steps' <<<"$output" ||
+            { echo "$output"; false; }
+    done
+}

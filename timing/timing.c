@@ -7,7 +7,8 @@
  * mean over the repeats. After the sleep group the program works out what
  * the schedule predicts: a pool's map lasts as long as its busiest worker.
  *
- * Usage: timing [-u S] [-r N] [-n N] [-w N] [-d D] [--cpu | --predict]
+ * Usage: timing [-u S] [-r N] [-n N] [-w N] [-d D] [--start M]
+ *               [--cpu | --predict]
  *
  * Try (from the project root):
  *   timing/timing -u 0.1 -r 1     the six lines in about two seconds
@@ -44,7 +45,8 @@
 #include "tasks.h"
 
 static const char usage[] =
-    "usage: timing [-u S] [-r N] [-n N] [-w N] [-d D] [--cpu | --predict]\n"
+    "usage: timing [-u S] [-r N] [-n N] [-w N] [-d D] [--start M]\n"
+    "              [--cpu | --predict]\n"
     "  Time serial, processes and threads on sleep and on square, opening and\n"
     "  closing a pool for every repeat, and explain the sleep figures.\n"
     "  -u, --unit S     seconds per sleep step; task i sleeps i steps (default 1)\n"
@@ -54,6 +56,8 @@ static const char usage[] =
     "                   at most 1024, as 2^1024 overflows a double)\n"
     "  -w, --workers N  workers per pool (default: the CPUs we may use)\n"
     "  -d, --digits D   decimals in the figures (default 4, as the tutorial)\n"
+    "      --start M    how process pools start their workers: fork (default,\n"
+    "                   as the tutorial), spawn or forkserver\n"
     "      --cpu        time a CPU-bound group instead: tasks of about 50 ms\n"
     "                   of arithmetic, where C threads use every core\n"
     "      --predict    print the sleep group's schedule and predicted times,\n"
@@ -395,15 +399,9 @@ struct options {
 static struct options parse_options(int argc, char *argv[])
 {
     static const struct option longopts[] = {
-        { "unit", required_argument, NULL, 'u' },
-        { "repeats", required_argument, NULL, 'r' },
-        { "items", required_argument, NULL, 'n' },
-        { "workers", required_argument, NULL, 'w' },
-        { "digits", required_argument, NULL, 'd' },
-        { "cpu", no_argument, NULL, 'C' },
-        { "predict", no_argument, NULL, 'P' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        OPT_VALUE("unit", 'u'), OPT_VALUE("repeats", 'r'), OPT_VALUE("items", 'n'),
+        OPT_VALUE("digits", 'd'), OPT_FLAG("cpu", 'C'), OPT_FLAG("predict", 'P'),
+        OPT_POOL, OPT_END,
     };
     struct options o = { .unit = 1, .items = 1000 };
     int c;
@@ -420,12 +418,10 @@ static struct options parse_options(int argc, char *argv[])
             break;
         case 'r': o.repeats = parse_long("--repeats", optarg, 1, 100000); break;
         case 'n': o.items = parse_long("--items", optarg, 1, 1024); break;
-        case 'w': o.workers = parse_workers(optarg); break;
         case 'd': digits = (int)parse_long("--digits", optarg, 1, 9); break;
         case 'C': o.cpu = true; break;
         case 'P': o.predict = true; break;
-        case 'h': print_usage(stdout); exit(0);
-        default: getopt_error(c, argv);
+        default: pool_option(c, argv, &o.workers);
         }
     }
     no_operands(argc, argv);
@@ -439,8 +435,16 @@ static struct options parse_options(int argc, char *argv[])
 
 /* ---- main: the tutorial's program ------------------------------------------ */
 
+/* The tasks a spawned worker may be asked to run, found there by name. */
+static const struct pool_task tasks[] = {
+    POOL_TASK(sleep_task),
+    POOL_TASK(square_task),
+    POOL_TASK(cpu_task),
+};
+
 int main(int argc, char *argv[])
 {
+    pool_main(tasks, sizeof tasks / sizeof tasks[0]);  /* if __name__ == "__main__": */
     prog_init("timing", usage);
     struct options o = parse_options(argc, argv);
 
