@@ -59,9 +59,14 @@
 /* Spin this long by default: about a wake-up's cost, many times over. */
 #define DEFAULT_SPIN_US 1000
 /* A gap this long between two looks at the clock means we were preempted;
- * then nobody in the pool spins for BACKOFF_NS: the CPUs are wanted. */
+ * then nobody in the pool spins for a while: the CPUs are wanted. The while
+ * starts at BACKOFF_MIN_NS and grows fourfold, up to BACKOFF_MAX_NS, each
+ * time a spinner is preempted again soon after the last while ended: a
+ * program that keeps the CPUs busy soon stops the spinning for good, a
+ * passing one only for a moment. */
 #define PREEMPTED_NS 200000
-#define BACKOFF_NS 500000000LL
+#define BACKOFF_MIN_NS 50000000LL
+#define BACKOFF_MAX_NS 1000000000LL
 /* While a worker is awake, other workers join a job only this late. */
 #define WAKE_AFTER_NS 50000
 
@@ -92,6 +97,8 @@ struct thread_pool {
     atomic_int running;         /* workers awake: working or spinning */
     atomic_int sleepers;        /* workers in wait(work) */
     atomic_llong calm_from;     /* no spinning before this time (ns) */
+    atomic_llong backoff_ns;    /* how long the last such while was */
+    atomic_llong woke_at;       /* when the caller last woke workers (ns) */
     long long spin_ns;          /* POOL_SPIN_US in ns; 0: never spin */
     int cpus;                   /* the CPUs we may run on */
     pthread_t *threads;
@@ -165,14 +172,28 @@ static bool may_spin(const struct thread_pool *tp)
 /* Was the spinner preempted since its last look at the clock (at time t)?
  * Then the CPUs are wanted: a spinner on a busy CPU waits a whole time
  * slice for its turn, where a sleeper is let in as soon as it is woken. So
- * nobody in the pool spins for BACKOFF_NS. Asked at every end of a spin,
- * also a successful one: the news may well have come while we were out. */
+ * nobody in the pool spins for a while (see BACKOFF_MIN_NS). Asked at every
+ * end of a spin, also a successful one: the news may well have come while
+ * we were out. Two spinners that both find a gap may both set the while:
+ * either length will do. */
 static bool preempted(struct thread_pool *tp, const struct spin *s,
                       long long t)
 {
+    long long ended = atomic_load(&tp->calm_from);
+    long long len = atomic_load(&tp->backoff_ns);
+
     if (t - s->last <= PREEMPTED_NS)
         return false;
-    atomic_store(&tp->calm_from, t + BACKOFF_NS);
+    /* Workers we just woke may have taken the CPU: give way, but that says
+     * nothing of other programs. */
+    if (atomic_load(&tp->woke_at) > s->last - PREEMPTED_NS)
+        return true;
+    if (len && t - ended < len)
+        len = len < BACKOFF_MAX_NS / 4 ? 4 * len : BACKOFF_MAX_NS;
+    else
+        len = BACKOFF_MIN_NS;
+    atomic_store(&tp->backoff_ns, len);
+    atomic_store(&tp->calm_from, t + len);
     return true;
 }
 
@@ -382,17 +403,22 @@ static int tp_start(struct pool *pool)
 /* ---- the caller ---------------------------------------------------------- */
 
 /* Wake the sleeping workers, one if one chunk is left: under the lock, so
- * that a worker between its look at seq and its wait cannot miss it. */
-static void wake_sleepers(struct thread_pool *tp, size_t chunks_left)
+ * that a worker between its look at seq and its wait cannot miss it.
+ * Returns how many may be on their way: they will want CPUs. */
+static int wake_sleepers(struct thread_pool *tp, size_t chunks_left)
 {
-    if (atomic_load(&tp->sleepers) == 0)
-        return;
+    int n = atomic_load(&tp->sleepers);
+
+    if (n == 0)
+        return 0;
+    atomic_store(&tp->woke_at, now_ns());
     pthread_mutex_lock(&tp->lock);
     if (chunks_left == 1)
         pthread_cond_signal(&tp->work);
     else
         pthread_cond_broadcast(&tp->work);
     pthread_mutex_unlock(&tp->lock);
+    return chunks_left == 1 ? 1 : n;
 }
 
 static size_t chunks_left(struct thread_pool *tp, const struct pool_job *job)
@@ -402,24 +428,22 @@ static size_t chunks_left(struct thread_pool *tp, const struct pool_job *job)
     return next < job->nchunks ? job->nchunks - next : 0;
 }
 
-/* Spin until the job is done, while a CPU is left for the caller; wake the
- * sleepers if chunks are still unclaimed after WAKE_AFTER_NS. False: the
- * job is not done, sleep. */
+/* Spin until the job is done, while a CPU is left for the caller beside
+ * the workers awake and the `woken` on their way. False: the job is not
+ * done; sleep, and first wake the sleepers if chunks are still unclaimed
+ * (after WAKE_AFTER_NS of spinning, the job is worth their wake-ups). */
 static bool spin_until_done(struct thread_pool *tp,
-                            const struct pool_job *job)
+                            const struct pool_job *job, int woken)
 {
     struct spin s = spin_start();
-    bool woken = false;
 
-    if (!may_spin(tp))
+    if (!may_spin(tp) || woken + atomic_load(&tp->running) >= tp->cpus)
         return false;
     while (!atomic_load_explicit(&tp->finished, memory_order_acquire)) {
         if (!spin_on(tp, &s) || atomic_load(&tp->running) >= tp->cpus)
             return false;
-        if (!woken && s.last - s.start > WAKE_AFTER_NS && chunks_left(tp, job)) {
-            wake_sleepers(tp, chunks_left(tp, job));
-            woken = true;
-        }
+        if (s.last - s.start > WAKE_AFTER_NS && chunks_left(tp, job))
+            return false;
     }
     preempted(tp, &s, now_ns());
     return true;
@@ -439,9 +463,11 @@ static int tp_map(struct pool *pool, struct pool_job *job)
     atomic_fetch_add(&tp->seq, 1);
     /* An awake worker starts at once; sleepers are woken only if none is
      * (or if spinning is off: an awake worker may then be about to sleep). */
+    int woken = 0;
+
     if (atomic_load(&tp->running) == 0 || !may_spin(tp))
-        wake_sleepers(tp, job->nchunks);
-    if (spin_until_done(tp, job))
+        woken = wake_sleepers(tp, job->nchunks);
+    if (spin_until_done(tp, job, woken))
         return 0;
     /* Before sleeping, every chunk left gets a worker awake. */
     if (chunks_left(tp, job))
