@@ -8,39 +8,42 @@
  * virtual machine: more than a small map's whole work. So a thread that
  * expects news soon watches for it first (spins), and sleeps only if none
  * comes: an idle worker watches the job number `seq` for POOL_SPIN_US (1 ms
- * by default) after its last chunk, and the caller watches `chunks_done`.
+ * by default) after its last chunk, and the caller watches `finished`.
  * Spinning must never keep a CPU from the thread it waits for, so it gives
  * way (docs/latency.md has the measurements):
  *   - workers awake (`running`: working or spinning) plus the caller stay
  *     within the CPUs we may use: a worker spins only if that holds, and so
- *     does the caller; the others sleep;
- *   - a spinner yields the CPU every few microseconds, and sleeps at once
- *     when it finds it was preempted: another program wants the CPU;
+ *     does the caller, counting the workers it has just woken;
+ *   - a spinner yields the CPU every few microseconds; one that finds it
+ *     was preempted (another program wants the CPU) turns spinning off in
+ *     the whole pool for a while, longer each time it happens again;
  *   - while a worker is awake, the caller does not wake the sleepers for a
- *     job; if chunks are still unclaimed after WAKE_AFTER_NS, it does.
+ *     job; if chunks are still unclaimed after WAKE_AFTER_NS, it wakes them
+ *     and sleeps itself.
  *
  *     pool_map                           worker 0..W-1
  *     --------                           -------------
  *     lock; job = ...; unlock            spin until seq moves, or else
  *     seq++                                sleepers++; wait(work) until it does
  *     no worker awake: signal(work)      lock
- *     spin until chunks_done = nchunks,  while a chunk is left: c = next_chunk++
- *       or else wait(done) until it is     unlock; run the items of c; lock
+ *     spin until `finished`, or else     while a chunk is left: c = next_chunk++
+ *       wait(done) until all are done      unlock; run the items of c; lock
  *                                          if ++chunks_done == nchunks:
- *                                              signal(done)
+ *                                              signal(done); finished = 1
  *                                        unlock
  *
- * The job and the chunk counters change under `lock`; `seq`, `running`,
- * `sleepers` and the counters are atomic so that a spinner can read them
- * without it. No wake-up is lost: a sleeper counts itself in `sleepers`
- * before it looks at `seq`, and the caller moves `seq` before it looks at
- * `sleepers` (and signals under the lock), so one of the two sees the other.
- * Results need no lock: each item's slot is written by exactly one worker,
- * and its increment of chunks_done orders that write before the caller's
- * read. Chunks are claimed under the lock, not with an atomic add: the job
- * lives on the caller's stack, and a late worker must never claim a chunk
- * of a job that has ended; the lock costs nothing extra, since run_chunk()
- * takes it anyway to count the chunk done.
+ * The job and the chunk counters change under `lock`; `seq`, `finished`,
+ * `running`, `sleepers` and the counters are atomic so that a spinner can
+ * read them without it. No wake-up is lost: a sleeper counts itself in
+ * `sleepers` before it looks at `seq`, and the caller moves `seq` before it
+ * looks at `sleepers` (and signals under the lock), so one of the two sees
+ * the other. Results need no lock: each item's slot is written by exactly
+ * one worker, and the last worker's store to `finished` (or, when the
+ * caller slept, the lock) orders those writes before the caller's reads.
+ * Chunks are claimed under the lock, not with an atomic add: the job lives
+ * on the caller's stack, and a late worker must never claim a chunk of a
+ * job that has ended; the lock costs nothing extra, since run_chunk() takes
+ * it anyway to count the chunk done.
  *
  * See also: process_pool.c, docs/pool.md, docs/latency.md.
  */
