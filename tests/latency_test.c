@@ -2,7 +2,7 @@
  * against OpenMP's parallel for, and what the pool's waiting costs.
  *
  * Shows: where a small map's time goes. The work (x*x over 1000 longs) takes
- * about a microsecond; everything else is handing it to the workers and
+ * about 2 us on one CPU; everything else is handing it to the workers and
  * learning that they are done. Each row is the median of -r rounds, with the
  * fastest and slowest round beside it; a round repeats its map until it has
  * lasted 20 ms and gives the time per map. The rows are measured in turn
@@ -15,9 +15,11 @@
  *          and OpenMP's `parallel for schedule(dynamic, 125)` when built
  *          with -fopenmp (once inline, once calling the pool's task)
  *   idle   CPU time the process burns while its pool sits idle for 0.5 s
- *          after a burst of maps: in the first 5 ms and in the rest
- *   crowd  more workers than CPUs (-w, default 4 per CPU), then the default
- *          workers beside one busy process per CPU: spin and sleep-only
+ *          after a burst of maps: in the first 5 ms (which also holds up
+ *          to a scheduler tick of the maps' own time, accounted late) and
+ *          in the rest
+ *   crowd  more workers than CPUs (-w, default 4 per CPU), then 2 workers
+ *          beside one busy process per CPU: spin and sleep-only
  *
  * Usage: latency_test [-r ROUNDS] [-w WORKERS] [-q] map|idle|crowd
  *
@@ -27,7 +29,7 @@
  *   chrt -f 10 tests/latency_test map       (as root) ahead of every other
  *                                           program: a quiet machine's figures
  *
- * See also: docs/latency.md, pool/thread_pool.c, bench/bench.c.
+ * See also: docs/latency.md, pool/thread_pool.c, bench/latency.c.
  */
 #define _GNU_SOURCE /* prctl's PR_SET_PDEATHSIG */
 #include <errno.h>
