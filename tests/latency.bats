@@ -66,6 +66,14 @@ row() {
     awk -v p="$pct" 'BEGIN { exit !(p != "" && p < 1) }'
 }
 
+@test "latency: on one CPU nothing spins, even with POOL_SPIN_US=1000000 (< 1%)" {
+    command -v taskset >/dev/null || skip "taskset not installed"
+    POOL_SPIN_US=1000000 run -0 t taskset -c 0 "$ROOT/tests/latency_test" -q idle
+    pct=$(sed -n 's/^  over the 0.5 s: \([0-9.]*\)% of one CPU$/\1/p' <<<"$output")
+    echo "want < 1, got '$pct'"
+    awk -v p="$pct" 'BEGIN { exit !(p != "" && p < 1) }'
+}
+
 @test "latency: crowd: 4 workers a CPU, and beside busy processes, maps finish" {
     run -0 L -q crowd
     echo "$output"
