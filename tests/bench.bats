@@ -179,3 +179,12 @@ EOF_CASES
     n=$(pgrep -fc "^$ROOT/bench/bench ") || true
     [ "${n:-0}" -eq 0 ] || { echo "want: 0 left"; echo "got:  $n"; false; }
 }
+
+@test "bench: the lifecycle group times spawn and forkserver pools too" {
+    run -0 t "$ROOT/bench/bench" --quick --only lifecycle -w 2
+    grep -qE '^  processes pool, spawn +[0-9.]+ (us|ms)' <<<"$output" || { echo "$output"; false; }
+    grep -qE '^  processes pool, forkserver +[0-9.]+ (us|ms)' <<<"$output"
+    run -0 t "$ROOT/bench/bench" --quick --only lifecycle -w 2 --start spawn
+    grep -qE '^  processes pool, spawn +[0-9.]+ (us|ms)' <<<"$output"
+    [ "$(grep -c '^  processes pool, spawn ' <<<"$output")" -eq 1 ]
+}
