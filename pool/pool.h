@@ -43,6 +43,14 @@
  * Errors: functions that return int return 0 or an errno value, and then
  * pool_error() has the words. Nothing here prints or exits.
  *
+ * Waiting: between maps, and while the caller waits for one, a thread pool's
+ * threads watch for news for a while (spin) before they sleep, as OpenMP's
+ * do: a wake-up costs more than a small map. POOL_SPIN_US, read when a
+ * thread pool is opened, is how long: 0 never spins (every wait sleeps),
+ * default 1000, at most 1000000. Spinning gives way by itself when the CPUs
+ * are wanted, and never happens on one CPU (docs/latency.md). Process pools
+ * ignore it.
+ *
  * See also: docs/pool.md for how each kind works inside.
  */
 #ifndef POOL_H
@@ -61,7 +69,9 @@ enum pool_kind { POOL_PROCESSES, POOL_THREADS };
  * What it prints is flushed after each chunk and when the worker leaves
  * (CPython's workers flush when they leave); a worker that crashes or is
  * killed in the middle of a chunk (a signal, or _exit or abort in a task)
- * loses what that chunk's tasks printed and did not flush themselves. */
+ * loses what that chunk's tasks printed and did not flush themselves.
+ * With arg_size 0 the task gets NULL for `arg`, in both kinds of pool
+ * (args may then be NULL too). */
 typedef int pool_fn(const void *arg, void *result);
 
 /* More workers than this is refused with EINVAL. */
