@@ -236,7 +236,7 @@ struct pool_task {
  * task the program maps on a spawn or forkserver pool:
  *
  *     static const struct pool_task tasks[] = { POOL_TASK(square_task) };
- *     pool_main(tasks, sizeof tasks / sizeof tasks[0]);
+ *     POOL_MAIN(tasks);   (that is, pool_main(tasks, 1))
  *
  * The table must outlive every pool (a static array, as above). In the
  * program pool_main records the table and returns. In a spawned worker or

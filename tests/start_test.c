@@ -470,7 +470,7 @@ static void case_before_main(void)
           strcmp(pool_error(NULL), "unknown start method 7") == 0,
           "words: '%s'", pool_error(NULL));
 
-    pool_main(tasks, sizeof tasks / sizeof tasks[0]);
+    POOL_MAIN(tasks);
     p = open_or_fail(2);
     map_squares(p, 60, 1);
     pool_free(p);
@@ -631,7 +631,7 @@ int main(int argc, char *argv[])
         case_before_main();
         return 0;
     }
-    pool_main(tasks, sizeof tasks / sizeof tasks[0]);
+    POOL_MAIN(tasks);
     set_in_main = 42; /* what only a forked worker will see */
 
     if (argc == 2 && strcmp(argv[1], "list") == 0) {
