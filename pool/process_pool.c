@@ -367,12 +367,12 @@ static long long wspin;      /* how long to watch it before sleeping (ns) */
  * sees the other, so no wake-up is lost; whoever takes the flag back
  * (exchange) decides whether a MSG_WAKE is owed, so none is ever left
  * over. */
-static void await_task(int fd, unsigned *seen)
+static void await_task(int fd, unsigned *seen, bool spin)
 {
     struct shm_ctl *c = wshm;
     struct task_msg t;
 
-    if (shm_may_spin(wspin, &c->calm_from)) {
+    if (spin && shm_may_spin(wspin, &c->calm_from)) {
         struct shm_spin s = shm_spin_start(wspin, &c->calm_from);
         do {
             if (atomic_load_explicit(&c->task_seq, memory_order_acquire) !=
@@ -432,10 +432,12 @@ static void serve_region_task(int fd, unsigned seq,
 static _Noreturn void serve_region(int fd, const struct stat *channel)
 {
     unsigned seen = 0;
+    bool spin = true;
     struct task_msg t;
 
     for (;;) {
-        await_task(fd, &seen);
+        await_task(fd, &seen, spin);
+        spin = wshm->spin_after;
         switch (wshm->op) {
         case SHM_TASK:
             serve_region_task(fd, seen, channel);
@@ -711,12 +713,13 @@ static int reap(struct process_pool *pp, int k, char *why, size_t len)
  * fit) and publish it; wake the worker if it said it sleeps. Returns 0 or
  * the errno of the wake-up's send. */
 static int publish(struct worker *w, const struct task_msg *t,
-                   const char *args, bool fits)
+                   const char *args, bool fits, bool spin_after)
 {
     struct shm_ctl *c = w->shm;
     struct task_msg wake;
 
     c->op = fits ? SHM_TASK : SHM_SOCKET;
+    c->spin_after = spin_after;
     c->fn = t->fn;
     c->task = t->task;
     c->first = t->first;
@@ -760,8 +763,15 @@ static int give(struct process_pool *pp, int k, const struct pool_job *job,
     args = job->arg_size ? job->args + t.first * job->arg_size : NULL;
     *started = false;
     w->in_region = w->shm && shm_fits(t.count, t.arg_size, t.result_size);
-    if (w->shm)
-        err = publish(w, &t, args, w->in_region);
+    if (w->shm) {
+        /* The worker may watch for its next task afterwards only if the
+         * busy workers and we leave it a CPU (more spinners than CPUs keep
+         * the CPUs from the ones they wait for). */
+        int busy = 2; /* this worker and the parent */
+        for (int j = 0; j < pp->n; j++)
+            busy += j != k && pp->w[j].busy;
+        err = publish(w, &t, args, w->in_region, busy <= pp->cpus);
+    }
     if (!err && !w->in_region) {
         iov[0].iov_base = &t;
         iov[0].iov_len = sizeof t;

@@ -14,6 +14,8 @@
  * The control block's words, each written by one side only:
  *   task_seq          parent: a task (or stop) is in the block
  *   taken_seq         worker: it read that task (so it was alive to take it)
+ *   spin_after        parent, with each task: whether a CPU is left for the
+ *                     worker to watch for the next one (else it sleeps)
  *   done_seq          worker: the task's results are in the block
  *   worker_sleeping   worker sets 1 before it blocks on the socket; the
  *                     parent takes it back (exchange) and then owes one wake
@@ -46,11 +48,12 @@ enum shm_op {
 struct shm_ctl {
     _Alignas(SHM_LINE) atomic_uint task_seq;
     int op;
+    bool spin_after;       /* watch for the next task after this one */
     pool_fn *fn;
     size_t task, first, count, arg_size, result_size;
 
     _Alignas(SHM_LINE) atomic_uint taken_seq;
-    atomic_uint done_seq;
+    _Alignas(SHM_LINE) atomic_uint done_seq;
     size_t r_first, r_count, r_ran;
     int r_err;
 
