@@ -20,8 +20,11 @@
  *           the regions) and large (through the sockets), every result
  *           checked; then a worker killed between maps, at once: the next
  *           map loses nothing
+ *   fds     after a map: per process (the caller, its children and theirs),
+ *           the region mappings it holds and the memfd descriptors open;
+ *           then the caller's once more, after pool_free
  *
- * Usage: plat_test [-r ROUNDS] [-w WORKERS] [-q] [--start M] map|idle|crowd|check
+ * Usage: plat_test [-r ROUNDS] [-w WORKERS] [-q] [--start M] MODE
  *
  * Try:
  *   tests/plat_test map                     the figures of the docs
@@ -56,7 +59,7 @@
 
 static const char usage[] =
     "usage: plat_test [-r ROUNDS] [-w WORKERS] [-q] [--start M] "
-    "map|idle|crowd|check\n"
+    "map|idle|crowd|check|fds\n"
     "  -r N        rounds per row, the median is shown (default 31)\n"
     "  -w N        workers (default 2; crowd: 4 per CPU)\n"
     "  -q          quick: 3 rounds of 2 ms (for the tests)\n"
@@ -498,6 +501,59 @@ static void mode_check(int workers, int rounds)
     }
 }
 
+/* How many lines of /proc/PID/maps, and how many links of /proc/PID/fd,
+ * name a worker's region. */
+static void regions_of(pid_t pid, void *ctx)
+{
+    char path[300], line[512];
+    int maps = 0, fds = 0;
+
+    snprintf(path, sizeof path, "/proc/%ld/maps", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        die("%s", path);
+    while (fgets(line, sizeof line, f))
+        maps += strstr(line, "memfd:pool-worker") != NULL;
+    fclose(f);
+    snprintf(path, sizeof path, "/proc/%ld/fd", (long)pid);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    if (!d)
+        die("%s", path);
+    while ((e = readdir(d))) {
+        char link[600], target[256];
+        snprintf(link, sizeof link, "%s/%s", path, e->d_name);
+        ssize_t len = readlink(link, target, sizeof target - 1);
+        if (len > 0) {
+            target[len] = '\0';
+            fds += strstr(target, "memfd:") != NULL;
+        }
+    }
+    closedir(d);
+    printf("%s: %d region mappings, %d memfd descriptors\n",
+           (const char *)ctx, maps, fds);
+}
+
+/* A child, and its own children (a fork server's workers). */
+static void regions_below(pid_t pid, void *ctx)
+{
+    (void)ctx;
+    regions_of(pid, "child");
+    each_child(pid, regions_of, "grandchild");
+}
+
+static void mode_fds(int workers)
+{
+    struct pool *pool = open_with_spin(workers, NULL);
+
+    map_or_die(pool, "fds", square_long, args, sizeof *args, results,
+               sizeof *results, N_ITEMS, 0);
+    regions_of(getpid(), "caller");
+    each_child(getpid(), regions_below, NULL);
+    pool_free(pool);
+    regions_of(getpid(), "caller");
+}
+
 int main(int argc, char *argv[])
 {
     static const struct option longopts[] = {
@@ -517,7 +573,7 @@ int main(int argc, char *argv[])
         }
     }
     if (optind != argc - 1)
-        usage_error("expected one mode: map, idle, crowd or check");
+        usage_error("expected one mode: map, idle, crowd, check or fds");
     if (quick) {
         rounds = 3;
         round_s = 0.002;
@@ -534,7 +590,10 @@ int main(int argc, char *argv[])
         mode_crowd(workers, rounds);
     else if (strcmp(mode, "check") == 0)
         mode_check(workers ? workers : 2, rounds);
+    else if (strcmp(mode, "fds") == 0)
+        mode_fds(workers ? workers : 2);
     else
-        usage_error("unknown mode '%s' (map, idle, crowd or check)", mode);
+        usage_error("unknown mode '%s' (map, idle, crowd, check or fds)",
+                    mode);
     return 0;
 }
