@@ -184,22 +184,20 @@ static struct options parse_options(int argc, char *argv[])
         default: pool_option(c, argv, &o.workers);
         }
     }
-    no_operands(argc, argv);
+    pool_options_done(argc, argv, &o.workers);
     if (o.who && o.chunks)
         usage_error("--who and --chunks do not go together");
-    if (o.workers == 0)
-        o.workers = pool_cpu_count();
     return o;
 }
 
-/* The tasks a spawned worker may be asked to run, found there by name. */
+/* What a spawned worker may be asked to run: it finds each by its name. */
 static const struct pool_task tasks[] = {
     POOL_TASK(factorial_in_process),
 };
 
 int main(int argc, char *argv[])
 {
-    pool_main(tasks, sizeof tasks / sizeof tasks[0]);  /* if __name__ == "__main__": */
+    POOL_MAIN(tasks);   /* if __name__ == "__main__": what follows runs here only */
     prog_init("basic", usage);
     struct options o = parse_options(argc, argv);
 

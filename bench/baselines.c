@@ -29,7 +29,7 @@
 #include "io.h"
 #include "tasks.h"
 
-/* ---- raw: W children, W threads ------------------------------------------- */
+/* ---- raw: W children, W threads ------------------------------------------ */
 
 /* One thread's share of the squares done by hand. */
 struct hand_share {
@@ -119,7 +119,7 @@ void op_raw_threads(void *ctx)
             die_en(err, "pthread_join");
 }
 
-/* ---- by hand: the same squares without a pool ------------------------------ */
+/* ---- by hand: the same squares without a pool ---------------------------- */
 
 /* Share i of W: items [*first, *first + *count). */
 static void share(size_t n, int i, int w, size_t *first, size_t *count)
@@ -208,7 +208,7 @@ void op_hand_threads(void *ctx)
             die_en(err, "pthread_join");
 }
 
-/* ---- a bare channel: the floor under a process pool's copying ------------- */
+/* ---- a bare channel: the floor under a process pool's copying ------------ */
 
 struct echo_hdr {
     size_t in, out;
@@ -321,7 +321,7 @@ void op_echo_byte(void *ctx)
         fatal("the echo child is gone");
 }
 
-/* ---- the costs underneath: a wake-up, a page fault ------------------------ */
+/* ---- the costs underneath: a wake-up, a page fault ----------------------- */
 
 /* Two threads passing a turn back and forth through a condition variable:
  * one op is one round trip, two wake-ups of a sleeping thread. */

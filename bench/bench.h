@@ -18,7 +18,7 @@
 
 #include "pool.h"
 
-/* ---- settings (bench.c) --------------------------------------------------- */
+/* ---- settings (bench.c) -------------------------------------------------- */
 
 #define MAX_RUNS 101
 
@@ -36,7 +36,7 @@ struct bench_cfg {
 
 extern struct bench_cfg cfg;
 
-/* ---- the harness (harness.c) ---------------------------------------------- */
+/* ---- the harness (harness.c) --------------------------------------------- */
 
 /* One thing to time: op(ctx) is one repeat. */
 typedef void bench_op(void *ctx);
@@ -77,7 +77,7 @@ const char *counts_cols(const struct fig *f, int pad);
 const char *verdict(double value, double target, bool at_most);
 extern int targets_met, targets_all;
 
-/* ---- what bench and its children use (usage.c) ---------------------------- */
+/* ---- what bench and its children use (usage.c) --------------------------- */
 
 /* The children of bench still running (a process pool's workers): up to
  * max pids into pids; returns how many. */
@@ -91,7 +91,7 @@ double cpu_seconds(const pid_t *pids, int n);
  * reaped, and those still running. */
 void usage_now(double *faults, double *switches);
 
-/* ---- CPython's figures (python.c) ----------------------------------------- */
+/* ---- CPython's figures (python.c) ---------------------------------------- */
 
 /* Run `python3 SCRIPT` and keep its figures. python3 missing: said, and
  * the Python columns are left out. The script missing or failing: exit 1. */
@@ -100,7 +100,7 @@ void run_python(const char *script);
 /* "  <python time>  <C/python>" for the row `name`, or "-  -". */
 const char *py_cols(const char *name, double c_seconds);
 
-/* ---- timed operations on the pool (groups.c) ------------------------------ */
+/* ---- timed operations on the pool (groups.c) ----------------------------- */
 
 /* One map: on an open pool, or serially (pool NULL), of n items. */
 struct map_ctx {
@@ -120,7 +120,7 @@ void op_serial(void *ctx);
 /* A trivial item: x*x of a long, in long long. */
 int square_long(const void *arg, void *result);
 
-/* ---- the baselines (baselines.c) ------------------------------------------ */
+/* ---- the baselines (baselines.c) ----------------------------------------- */
 
 /* W children that exit at once, W threads that return at once, all reaped;
  * ctx from baseline_new (what they need, allocated once, off the stack). */
@@ -185,7 +185,7 @@ struct fresh_ctx {
 
 void op_fresh_pages(void *ctx);
 
-/* ---- OpenMP (openmp.c, built with -fopenmp where the compiler has it) ----- */
+/* ---- OpenMP (openmp.c, built with -fopenmp where the compiler has it) ---- */
 
 /* The OpenMP runtime this bench was built with ("libgomp", "libomp"), or
  * NULL without OpenMP, with the reason in *why ("the compiler has no
@@ -205,7 +205,7 @@ struct omp_ctx {
 
 void op_omp_map(void *ctx);
 
-/* ---- the groups, in the order they run ------------------------------------ */
+/* ---- the groups, in the order they run ----------------------------------- */
 
 void bench_lifecycle(void);     /* 1. groups.c */
 void bench_tutorial(void);      /* 2. groups.c */

@@ -21,7 +21,7 @@
 #include "poolrun.h"
 #include "tasks.h"
 
-/* ---- tasks and timed operations --------------------------------------------- */
+/* ---- tasks and timed operations ------------------------------------------ */
 
 /* A trivial item: a few nanoseconds of work, so only the pool's own cost
  * per item shows. In long long: x * x overflows a 32-bit long at 1e6. */
@@ -119,7 +119,7 @@ static long *range_longs(size_t n)
     return args;
 }
 
-/* ---- 1. lifecycle ------------------------------------------------------------
+/* ---- 1. lifecycle -----------------------------------------------------------
  *
  * A pool's whole life around 1000 squares (open, map, close, join, free),
  * against the raw primitives it must use (W forks, W threads) and against
@@ -210,7 +210,7 @@ void bench_lifecycle(void)
     free(results);
 }
 
-/* ---- 2. the tutorial's workloads ---------------------------------------------
+/* ---- 2. the tutorial's workloads --------------------------------------------
  *
  * The tutorial's six timings (sleep steps and squares, serially and on a
  * pool of each kind opened for its one map and freed, as a `with` block),
@@ -260,7 +260,7 @@ void bench_tutorial(void)
     free(results);
 }
 
-/* ---- 3. trivial items ----------------------------------------------------------
+/* ---- 3. trivial items -------------------------------------------------------
  *
  * x*x per item on pools opened once, at n = 1e3, 1e5 and 1e6, with the
  * default chunksize and with chunksize 1, against a serial loop: the
@@ -397,7 +397,13 @@ void bench_trivial(void)
     pool_free(pools[1]);
 }
 
-/* ---- 4. heavy items ------------------------------------------------------------
+/* ---- 4. small maps ----------------------------------------------------------
+ *
+ * The latency group (a small map on an open pool beside OpenMP, and an
+ * idle pool's cost) has a file of its own: bench/latency.c.
+ */
+
+/* ---- 5. heavy items ---------------------------------------------------------
  *
  * Items of about 1.25 ms of pure computation each, on pools opened once:
  * the speed-up over a serial loop, held to 0.9 x the CPUs the workers can
@@ -449,7 +455,7 @@ void bench_heavy(void)
     free(results);
 }
 
-/* ---- 5. large items --------------------------------------------------------------
+/* ---- 6. large items ---------------------------------------------------------
  *
  * 1 MiB in and 1 MiB out per item: MB/s through each kind of pool, and
  * through a bare socketpair to one child moving the same chunks.
@@ -511,7 +517,7 @@ void bench_large(void)
     free(results);
 }
 
-/* ---- 6. the costs underneath -----------------------------------------------------
+/* ---- 7. the costs underneath ------------------------------------------------
  *
  * The costs the explanations of the figures above lean on, measured alone:
  * a wake-up between threads and between processes, and a page fault. (fork

@@ -122,7 +122,7 @@ void *xmalloc(size_t size)
     return memset(p, 0xa5, size);
 }
 
-/* ---- the table's cells ----------------------------------------------------- */
+/* ---- the table's cells --------------------------------------------------- */
 
 const char *fmt_time(double s)
 {

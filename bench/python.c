@@ -73,7 +73,7 @@ static void py_parse(char *text)
     }
 }
 
-/* ---- python3 under a guard -------------------------------------------------
+/* ---- python3 under a guard --------------------------------------------------
  *
  * Nothing bench starts may outlive it, even when bench alone is killed
  * with SIGKILL, and python3 starts processes of its own (a Pool's

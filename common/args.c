@@ -77,6 +77,13 @@ void pool_option(int c, char *const argv[], int *workers)
     }
 }
 
+void pool_options_done(int argc, char *const argv[], int *workers)
+{
+    no_operands(argc, argv);
+    if (*workers == 0)
+        *workers = pool_cpu_count();
+}
+
 void getopt_error(int c, char *const argv[])
 {
     const char *word = argv[optind - 1];

@@ -50,6 +50,10 @@ enum pool_start parse_start(const char *text);
  * 0); anything else getopt_long() reported is a usage error. */
 void pool_option(int c, char *const argv[], int *workers);
 
+/* After the getopt_long() loop of a program that opens pools: no stray
+ * operand, and *workers, if no -w set it, the CPUs this process may use. */
+void pool_options_done(int argc, char *const argv[], int *workers);
+
 /* Report what getopt_long() said was wrong (it returned '?' or ':'),
  * as a usage error. Call with opterr = 0 and an optstring starting with ':'. */
 void getopt_error(int c, char *const argv[]);

@@ -332,14 +332,20 @@ def square():
     for style in ("serial", "processes", "threads"):
         ct = elapsed(c, f"{style}_square")
         pt = elapsed(py, f"{style}_square")
-        ratio = f"C {pt / ct:.0f}x faster" if ct > 0 else "C too fast to time"
+        if ct <= 0 or pt <= 0:
+            ratio = "too fast to time"
+        elif pt >= ct:
+            ratio = f"C {pt / ct:.1f}x faster"
+        else:
+            ratio = f"Python {ct / pt:.1f}x faster"
         say("info", f"square, {style}: C {ct:.6f}s, Python {pt:.6f}s "
                     f"({ratio})")
 
 
 # (name, function, arguments...), in the order they run.
 COMPARISONS = (("basic", basic), ("basic -n 25", basic_25),
-               ("default workers", default_workers), ("shared", shared), ("reuse", reuse), ("lifecycle", rules),
+               ("default workers", default_workers), ("shared", shared),
+               ("reuse", reuse), ("lifecycle", rules),
                ("failure, processes", failure, "processes"),
                ("failure, threads", failure, "threads"),
                ("sleep", sleep_schedule), ("gil", gil_ratios),
@@ -347,7 +353,9 @@ COMPARISONS = (("basic", basic), ("basic -n 25", basic_25),
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Run the C programs beside our Python ones and check "
+                    "what the suite says about Python.")
     parser.add_argument("--quick", action="store_true",
                         help="one run of each timed comparison")
     if parser.parse_args().quick:

@@ -106,10 +106,7 @@ static enum pool_kind parse_kind(int argc, char *argv[])
 
 int main(int argc, char *argv[])
 {
-    static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
+    static const struct option longopts[] = { OPT_FLAG("help", 'h'), OPT_END };
     long args[ITEMS];
     enum pool_kind kind;
     struct pool *pool;

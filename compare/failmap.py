@@ -43,7 +43,9 @@ def task(i):
 def main():
     kinds = {"processes": multiprocessing.Pool,
              "threads": multiprocessing.pool.ThreadPool}
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Which items of a failing pool.map run, and which "
+                    "exception it raises.")
     parser.add_argument("kind", choices=kinds)
     kind = parser.parse_args().kind
     flags = multiprocessing.Array("b", ITEMS, lock=False)

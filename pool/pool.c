@@ -369,7 +369,8 @@ void pool_free(struct pool *pool)
         errno = err; /* EBUSY: another thread is in a call on it */
         return;
     }
-    stop(pool, POOL_TERMINATE);
+    if (pool->state == POOL_RUN) /* after pool_close: a graceful join */
+        stop(pool, POOL_TERMINATE);
     join(pool);
     pool->ops->release(pool);
     free(pool);

@@ -61,7 +61,9 @@ enum pool_kind { POOL_PROCESSES, POOL_THREADS };
  * What it prints is flushed after each chunk and when the worker leaves
  * (CPython's workers flush when they leave); a worker that crashes or is
  * killed in the middle of a chunk (a signal, or _exit or abort in a task)
- * loses what that chunk's tasks printed and did not flush themselves. */
+ * loses what that chunk's tasks printed and did not flush themselves.
+ * With arg_size 0 the task gets NULL for `arg`, in both kinds of pool
+ * (args may then be NULL too). */
 typedef int pool_fn(const void *arg, void *result);
 
 /* More workers than this is refused with EINVAL. */
@@ -233,6 +235,8 @@ struct pool_task {
  * the fork server (recognised by the environment its parent gave it) it
  * becomes that and never returns. */
 void pool_main(const struct pool_task *tasks, size_t ntasks);
+/* The same, for a table that is an array in scope: POOL_MAIN(tasks). */
+#define POOL_MAIN(table) pool_main((table), sizeof(table) / sizeof (table)[0])
 
 /* "fork", "spawn", "forkserver"; and back: 0, or EINVAL for another name. */
 const char *pool_start_name(enum pool_start start);

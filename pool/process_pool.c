@@ -10,21 +10,43 @@
  *     +-----------+   task: fn, first, count, args   +-----------+
  *     | fd[k] ====|=================================>| read task |
  *     |           |<=================================|== reply   |
- *     +-----------+  reply: first, count, err[], res  +-----------+
+ *     +-----------+  reply: first, count, ran, err,  +-----------+
+ *                           results
  *
  * The parent poll()s the busy workers' channels. A readable channel holds a
  * reply, or end-of-file when the worker died: then the chunk it held is
  * lost, the worker is reaped (its wait status says how it died), a new one
  * is forked in its slot, and the map goes on with the remaining chunks.
  *
- * Pitfalls handled here, each a real bug in other pools:
- *  - stdio is flushed before fork and workers end with _exit, or buffered
- *    output is written twice when stdout is a pipe or a file;
+ * Reading order, from a program's main down to fork() and back:
+ *   1. pool_open (pool.c) calls pool->ops->start, which for processes is
+ *      pp_start (at the bottom of this file): one start_slot() per worker.
+ *   2. start_slot() makes the channel (make_channel) and forks (or, under
+ *      spawn and forkserver, has start.c start a fresh image). The parent
+ *      keeps one end; a forked child calls become_worker(), a fresh image
+ *      reaches pp_worker_main() through pool_main(); neither returns.
+ *   3. become_worker() cuts the child loose from the parent's other
+ *      channels; pp_worker_main() ties it to the parent's life and to
+ *      SIGTERM, then runs worker_main(): read a task, run it (run_items,
+ *      pool.c), send the reply, until told to stop.
+ *   4. pool_map (pool.c) calls ops->map = pp_map: assign() and give() hand
+ *      out chunks, poll() waits, receive() reads replies, worker_died()
+ *      deals with a death.
+ *   5. pool_close (pool.c) calls ops->stop = pp_stop: a stop message to each
+ *      worker; pool_join calls pp_join: waitpid for each.
+ *
+ * Pitfalls handled here, each a real bug in other pools (docs/pool.md has
+ * the whole list, with what goes wrong elsewhere):
+ *  - stdio is flushed before fork, workers flush what tasks printed and end
+ *    with _exit: output is neither written twice nor lost;
+ *  - no channel on fds 0-2, where a program's own output would go into it;
  *  - a new worker closes every other channel end this process holds (of
  *    this pool and of any other), or a closed channel never reads as EOF;
+ *  - pool_close sends a stop message: a child the caller forked holds copies
+ *    of the channels, and end of file alone would wait for that child;
  *  - writes use MSG_NOSIGNAL, so a dead worker means EPIPE, not SIGPIPE;
  *  - a fork refused half way through pool_open stops and reaps the workers
- *    already started;
+ *    already started; a worker that dies at once is not forked in a loop;
  *  - every child is reaped: no zombies, no descriptors left open.
  *
  * See also: thread_pool.c, docs/pool.md, python/cpython#66587 (a Pool whose
@@ -41,13 +63,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pool_impl.h"
@@ -132,23 +154,23 @@ struct process_pool {
  * ours, and the child lets it go. */
 static struct process_pool *all_pools;
 static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Thread_local bool spawning; /* this thread forks in spawn() */
+static _Thread_local bool starting; /* this thread forks in start_slot() */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void atfork_prepare(void)
 {
-    if (!spawning)
+    if (!starting)
         pthread_mutex_lock(&all_lock);
 }
 
 static void atfork_parent(void)
 {
-    if (!spawning)
+    if (!starting)
         pthread_mutex_unlock(&all_lock);
 }
 
 /* In the child the lock is held by its only thread, the one that forked
- * (by the prepare handler, or by spawn() itself): let it go. */
+ * (by the prepare handler, or by start_slot() itself): let it go. */
 static void atfork_child(void)
 {
     pthread_mutex_unlock(&all_lock);
@@ -156,7 +178,7 @@ static void atfork_child(void)
 
 static void register_atfork(void)
 {
-    start_atfork(); /* first, so that every fork locks in spawn()'s order */
+    start_atfork(); /* first, so that every fork locks in start_slot()'s order */
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
@@ -462,7 +484,7 @@ static _Noreturn void serve_region(int fd, const struct stat *channel)
  * child the caller forked holds copies of the parent's channel ends, and
  * end of file then comes only when that child exits too. A pool that spins
  * sends a region first: from then on, serve_region. */
-static void worker_main(int fd)
+static _Noreturn void worker_main(int fd)
 {
     struct task_msg t;
     struct stat channel;
@@ -611,8 +633,27 @@ static void offer_region(struct process_pool *pp, int k)
         shm_unmap(ctl); /* gone already: the first give finds out */
 }
 
-/* Fork a worker into slot k. Returns 0 or an errno value. */
-static int spawn(struct process_pool *pp, int k)
+/* The child's side of start_slot(): cut loose from what the parent holds, then
+ * be a worker until told to stop. fd is our end of the channel, other_end
+ * the parent's. start_slot() held all_lock across the fork, so our copy of the
+ * list of pools is whole, and we are its only thread. Never returns. */
+static _Noreturn void become_worker(int fd, int other_end, pid_t parent)
+{
+    /* Every other channel end: a sibling's death must read as end of file
+     * in the parent, and no pool may wait on us for it. */
+    for (struct process_pool *p = all_pools; p; p = p->next)
+        for (int i = 0; i < p->n; i++)
+            if (p->w[i].fd >= 0) {
+                close(p->w[i].fd);
+                p->w[i].fd = -1; /* in our copy: the number may be reused */
+            }
+    close(other_end);
+    pp_worker_main(fd, parent);
+}
+
+/* Start a worker into slot k, by the pool's start method. Returns 0 or an
+ * errno value. */
+static int start_slot(struct process_pool *pp, int k)
 {
     int sv[2], err;
     pid_t pid, parent = getpid();
@@ -623,21 +664,15 @@ static int spawn(struct process_pool *pp, int k)
         pthread_mutex_unlock(&all_lock);
         return err;
     }
-    spawning = true;
+    starting = true;
+    /* fork: a copy of us. spawn, forkserver: a fresh image (start.c),
+     * which reaches pp_worker_main() through pool_main(). */
     pid = pp->start == POOL_START_FORK ? fork()
                                        : start_worker(pp->start, sv[1]);
-    if (pid == 0) {
-        for (struct process_pool *p = all_pools; p; p = p->next)
-            for (int i = 0; i < p->n; i++)
-                if (p->w[i].fd >= 0) {
-                    close(p->w[i].fd);
-                    p->w[i].fd = -1; /* in our copy: the number may be reused */
-                }
-        close(sv[0]);
-        pp_worker_main(sv[1], parent);
-    }
+    if (pid == 0)
+        become_worker(sv[1], sv[0], parent);
     err = errno;
-    spawning = false;
+    starting = false;
     close(sv[1]);
     if (pid > 0) {
         pp->w[k].pid = pid;
@@ -874,7 +909,7 @@ static void refill(struct process_pool *pp)
 {
     for (int k = 0; k < pp->n; k++)
         if (pp->w[k].pid == 0)
-            spawn(pp, k);
+            start_slot(pp, k);
 }
 
 /* The worker in slot k died in the middle of a map, holding chunk c (or
@@ -908,7 +943,7 @@ static bool assign(struct process_pool *pp, int k, struct pool_job *job,
 {
     for (int tries = 0; tries < 2 && !pp->w[k].benched; tries++) {
         if (pp->w[k].pid == 0) {
-            int err = spawn(pp, k);
+            int err = start_slot(pp, k);
             if (err) {
                 pp->fork_err = err; /* tried again on the next pass */
                 return false;
@@ -968,7 +1003,7 @@ static void lose_rest(struct process_pool *pp, struct pool_job *job,
         snprintf(why, sizeof why, "no worker could be started (fork failed: "
                  "%s)", strerror(err));
     } else {
-        err = pp->death_err;
+        err = pp->death_err ? pp->death_err : EPIPE;
         snprintf(why, sizeof why, "no worker left: %.*s",
                  (int)(sizeof why - 20), pp->death);
     }
@@ -1006,12 +1041,13 @@ static int deal(struct process_pool *pp, struct pool_job *job, size_t *next,
 
     for (int k = 0; k < pp->n; k++) {
         struct worker *w = &pp->w[k];
-        if (!w->busy && chunks_left(pp, job, *next)) {
-            if (pass_sleepers && asleep(w))
-                *skipped = true;
-            else if (assign(pp, k, job, peek_chunk(pp, *next)))
+        if (!w->busy && chunks_left(pp, job, *next) && pass_sleepers &&
+            asleep(w))
+            *skipped = true;
+        else /* again when the worker died taking one */
+            while (!w->busy && chunks_left(pp, job, *next) &&
+                   assign(pp, k, job, peek_chunk(pp, *next)))
                 take_chunk(pp, next);
-        }
         if (w->busy) {
             pfd[m].fd = w->fd;
             pfd[m].events = POLLIN;
@@ -1322,7 +1358,7 @@ static int pp_start(struct pool *pool)
     pthread_mutex_unlock(&all_lock);
 
     for (int k = 0; k < pp->n; k++) {
-        err = spawn(pp, k);
+        err = start_slot(pp, k);
         if (err) {
             /* Undo: the workers already forked see end of file and leave. */
             pp_stop(pool, false);

@@ -303,11 +303,9 @@ static struct options parse_options(int argc, char *argv[])
         default: pool_option(c, argv, &o.workers);
         }
     }
-    no_operands(argc, argv);
+    pool_options_done(argc, argv, &o.workers);
     if (maps_given && !o.cost)
         usage_error("--maps: only with --cost");
-    if (o.workers == 0)
-        o.workers = pool_cpu_count();
     if (o.n == 0)
         o.n = o.cost ? 1000 : 10;
     return o;
@@ -315,14 +313,14 @@ static struct options parse_options(int argc, char *argv[])
 
 /* ---- main: the tutorial's advice ------------------------------------------- */
 
-/* The tasks a spawned worker may be asked to run, found there by name. */
+/* What a spawned worker may be asked to run: it finds each by its name. */
 static const struct pool_task tasks[] = {
     POOL_TASK(square_task),
 };
 
 int main(int argc, char *argv[])
 {
-    pool_main(tasks, sizeof tasks / sizeof tasks[0]);  /* if __name__ == "__main__": */
+    POOL_MAIN(tasks);   /* if __name__ == "__main__": what follows runs here only */
     prog_init("reuse", usage);
     struct options o = parse_options(argc, argv);
     size_t n = (size_t)o.n;

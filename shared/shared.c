@@ -628,22 +628,20 @@ static struct options parse_options(int argc, char *argv[])
         default: pool_option(c, argv, &o.workers);
         }
     }
-    no_operands(argc, argv);
+    pool_options_done(argc, argv, &o.workers);
     if ((runs_given || m_given) && !o.racing)
         usage_error("%s only applies to --race",
                     runs_given ? "--runs" : "--race-items");
     if (o.explicitly && start_method() != POOL_START_FORK)
         usage_error("--explicit: only with --start fork (a fresh worker has "
                     "no mapping)");
-    if (o.workers == 0)
-        o.workers = pool_cpu_count();
     return o;
 }
 
 /* ------------------------------------------------------------------------
  * main: the tutorial's program, then the extras asked for.
  */
-/* The tasks a spawned worker may be asked to run, found there by name. */
+/* What a spawned worker may be asked to run: it finds each by its name. */
 static const struct pool_task tasks[] = {
     POOL_TASK(append),
     POOL_TASK(take_lock),
@@ -651,7 +649,7 @@ static const struct pool_task tasks[] = {
 
 int main(int argc, char *argv[])
 {
-    pool_main(tasks, sizeof tasks / sizeof tasks[0]);  /* if __name__ == "__main__": */
+    POOL_MAIN(tasks);   /* if __name__ == "__main__": what follows runs here only */
     prog_init("shared", usage);
     struct options o = parse_options(argc, argv);
     size_t n = (size_t)o.n;

@@ -54,3 +54,23 @@ expect_eq() {
     diff <(printf '%s\n' "$1") <(printf '%s\n' "$2") || true
     return 1
 }
+
+# leaves_nothing PROG ARGS...: run PROG (bounded, exit 0) in a session of
+# its own, then wait (up to 5 s) until no process of that session is left:
+# a worker, a fork server or a child that outlived PROG would be. Unlike a
+# count by name, other runs of the same program elsewhere do not count.
+# PROG's output goes to a file, so a leftover holding it cannot stall us.
+leaves_nothing() {
+    local sidfile=$BATS_TEST_TMPDIR/sid.$$ out=$BATS_TEST_TMPDIR/out.$$ sid
+    # shellcheck disable=SC2016 # "$1" is for the inner shell
+    run t setsid --wait bash -c 'echo $$ >"$1"; exec "${@:3}" >"$2" 2>&1' \
+        _ "$sidfile" "$out" "$@"
+    [ "$status" -eq 0 ] || { echo "$* exited $status:"; cat "$out"; return 1; }
+    sid=$(cat "$sidfile")
+    for _ in $(seq 50); do
+        pgrep -s "$sid" >/dev/null || return 0
+        sleep 0.1
+    done
+    echo "left behind by $*: $(pgrep -a -s "$sid")"
+    return 1
+}

@@ -183,3 +183,8 @@ error: item 7 failed: Numerical argument out of domain (2 items failed in all, 5
             -o "$BATS_TEST_TMPDIR/file.o" "$f"
     done
 }
+
+@test "pool: with arg_size 0 every task gets NULL, in both kinds" {
+    pt zero_arg processes
+    pt zero_arg threads
+}

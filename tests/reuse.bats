@@ -87,25 +87,19 @@ threads pool:
 -n 0|--items: expected a positive integer, got '0'
 -n 1025|--items: 1025 is too large (at most 1024)
 -n 1e3|--items: expected a positive integer, got '1e3'
--w 0|--workers: expected a positive integer, got '0'
 -w -3|--workers: expected a positive integer, got '-3'
--w 99999999999999999999|--workers: 99999999999999999999 is too large (at most 1024)
 --cost -m 0|--maps: expected a positive integer, got '0'
 --cost -m 2.5|--maps: expected a positive integer, got '2.5'
 --cost -m 99999999999999999999|--maps: 99999999999999999999 is too large (at most 1000000)
 -m 5|--maps: only with --cost
 -m|-m needs a value
 --items|--items needs a value
--x|unknown option '-x'
---bogus|unknown option '--bogus'
-stray|unexpected argument 'stray'
 EOF_CASES
 }
 
 @test "reuse: no worker outlives the program" {
-    run -0 R --cost -m 3 -w 4
-    run -0 R --rules -w 4
-    [ "$(processes_named reuse)" -eq 0 ]
+    leaves_nothing "$ROOT/reuse/reuse" --cost -m 3 -w 4 --start forkserver
+    leaves_nothing "$ROOT/reuse/reuse" --rules -w 4
 }
 
 @test "reuse: a child it did not make is not taken for a worker" {

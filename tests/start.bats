@@ -52,6 +52,30 @@ expect() {
     done
 }
 
+@test "start: a task that closes its channel is reported as such" {
+    for m in "${METHODS[@]}"; do
+        st closed_channel "$m"
+        expect "$m: had its channel closed (by a task?) and left"
+        expect "$m: had its channel closed (by a task?) while still running, and was killed by the pool"
+    done
+}
+
+@test "start: SIGCHLD ignored: only the fork server can still say how a worker died" {
+    for m in fork spawn; do
+        st sigchld_ignored "$m"
+        expect "$m: died (how is unknown"
+    done
+    st sigchld_ignored forkserver
+    expect "forkserver: was killed by signal 9 (Killed)"
+}
+
+@test "start: a stopped worker does not hang pool_free, under every method" {
+    for m in "${METHODS[@]}"; do
+        st stopped "$m"
+        expect "$m: a stopped worker: pool_free returned"
+    done
+}
+
 @test "start: an unregistered task fails clearly under spawn and forkserver" {
     st unregistered fork
     expect "fork: an unregistered task runs"

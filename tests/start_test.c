@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -109,6 +110,24 @@ static int invert(const void *arg, void *result)
     return 0;
 }
 
+/* Item 3 closes its worker's channel (every socket above 2: under spawn
+ * the channel is on 3, under forkserver wherever it arrived), then returns
+ * at once, or runs on a while: the pool waits a grace period, then kills. */
+static int close_channel(const void *arg, void *result)
+{
+    long x = *(const long *)arg;
+
+    if (x == 3 || x == -3) {
+        for (int fd = 3; fd < 1024; fd++) {
+            struct stat st;
+            if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+                close(fd);
+        }
+        nap_ms(x < 0 ? 1000 : 0);
+    }
+    return square(arg, result);
+}
+
 /* What a worker is: its pid, its parent, and what it sees of set_in_main. */
 struct who {
     long pid, ppid, global;
@@ -148,7 +167,7 @@ static int cube(const void *arg, void *result)
 static const struct pool_task tasks[] = {
     POOL_TASK(square),  POOL_TASK(slow_square),        POOL_TASK(suicidal),
     POOL_TASK(exiting), POOL_TASK(whoami), POOL_TASK(announce_and_sleep),
-    POOL_TASK(picky),   POOL_TASK(invert),
+    POOL_TASK(picky),   POOL_TASK(invert),   POOL_TASK(close_channel),
 };
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -181,6 +200,26 @@ static void map_squares(struct pool *p, size_t n, size_t chunksize)
         CHECK(res[i] == (long)(i * i), "results[%zu] = %ld", i, res[i]);
 }
 
+/* The state letter of process pid ('R', 'S', 'T' stopped, 'Z' zombie...)
+ * and its parent, from /proc/PID/stat; 0 when it is gone. */
+static char proc_state(const char *pid, long *ppid)
+{
+    char path[288], buf[512];
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    /* "pid (comm) state ppid ...": comm may hold spaces and ')'. */
+    char *close = strrchr(buf, ')');
+    char state;
+    if (!close || sscanf(close + 1, " %c %ld", &state, ppid) != 2)
+        return 0;
+    return state;
+}
+
 /* The processes whose parent is `parent`, zombies included: their pids into
  * pids[0..max), their number returned. */
 static int children_of(pid_t parent, pid_t *pids, int max)
@@ -191,22 +230,9 @@ static int children_of(pid_t parent, pid_t *pids, int max)
 
     CHECK(d != NULL, "opendir /proc: %s", strerror(errno));
     while ((e = readdir(d))) {
-        char path[288], buf[512];
-        if (!isdigit((unsigned char)e->d_name[0]))
-            continue;
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue; /* gone meanwhile */
-        size_t len = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[len] = '\0';
-        /* "pid (comm) state ppid ...": comm may hold spaces and ')'. */
-        char *close = strrchr(buf, ')');
-        char state;
         long ppid;
-        if (close && sscanf(close + 1, " %c %ld", &state, &ppid) == 2 &&
-            ppid == (long)parent) {
+        if (isdigit((unsigned char)e->d_name[0]) &&
+            proc_state(e->d_name, &ppid) && ppid == (long)parent) {
             if (n < max)
                 pids[n] = (pid_t)atol(e->d_name);
             n++;
@@ -372,6 +398,75 @@ static void case_errors(void)
     free(out);
     pool_free(p);
     printf("%s: two 1 MiB items there and back\n", method_name);
+}
+
+/* A task closes its worker's channel: reported as such, whether the
+ * worker then leaves (it finds its channel gone) or runs on and is killed
+ * after the grace period. Under forkserver the server tells how it ended. */
+static void case_closed_channel(void)
+{
+    enum { N = 8 };
+    long args[N], res[N];
+    struct pool *p = open_or_fail(2);
+
+    for (int i = 0; i < 2; i++) {
+        fill(args, N);
+        args[3] = i ? -3 : 3;
+        int err = pool_map(p, close_channel, args, sizeof *args, res,
+                           sizeof *res, N, 1);
+        CHECK(err == EPIPE, "map returned %d: %s", err, pool_error(p));
+        CHECK(strncmp(pool_error(p), "item 3 lost: worker", 19) == 0 &&
+              strstr(pool_error(p), "had its channel closed"), "words: %s",
+              pool_error(p));
+        printf("%s: %s\n", method_name, strstr(pool_error(p), ") ") + 2);
+    }
+    map_squares(p, 60, 1);
+    pool_free(p);
+}
+
+/* A caller that ignores SIGCHLD takes its children's exit status away:
+ * fork and spawn workers then die "how is unknown"; forkserver workers are
+ * the server's children, and the server still says how. */
+static void case_sigchld_ignored(void)
+{
+    enum { N = 8 };
+    long args[N], res[N];
+
+    signal(SIGCHLD, SIG_IGN);
+    fill(args, N);
+    struct pool *p = open_or_fail(2);
+    int err = pool_map(p, suicidal, args, sizeof *args, res, sizeof *res, N,
+                       1);
+    const char *want = method == POOL_START_FORKSERVER
+                           ? "was killed by signal 9"
+                           : "died (how is unknown";
+    CHECK(err == EPIPE && strstr(pool_error(p), want), "%d: %s", err,
+          pool_error(p));
+    printf("%s: %s\n", method_name, strstr(pool_error(p), ") ") + 2);
+    CHECK(pool_close(p) == 0 && pool_join(p) == 0, "join: %s",
+          pool_error(p));
+    pool_free(p);
+    signal(SIGCHLD, SIG_DFL);
+}
+
+/* A worker stopped with SIGSTOP does not hang pool_free (SIGTERM, then
+ * SIGCONT, then the wait), whoever is its parent. */
+static void case_stopped(void)
+{
+    long args[2] = { 0, 1 }, ppid;
+    struct who w[2];
+    char pid[24];
+    struct pool *p = open_or_fail(2);
+
+    CHECK(pool_map(p, whoami, args, sizeof *args, w, sizeof *w, 2, 1) == 0,
+          "map: %s", pool_error(p));
+    kill((pid_t)w[0].pid, SIGSTOP);
+    snprintf(pid, sizeof pid, "%ld", w[0].pid);
+    for (int i = 0; i < 5000 && proc_state(pid, &ppid) != 'T'; i++)
+        nap_ms(1); /* until it is stopped */
+    CHECK(proc_state(pid, &ppid) == 'T', "worker %s never stopped", pid);
+    pool_free(p);
+    printf("%s: a stopped worker: pool_free returned\n", method_name);
 }
 
 /* A task not in pool_main's table: refused under spawn and forkserver with
@@ -550,6 +645,9 @@ static const struct test tests[] = {
     { "kill", case_kill, false },
     { "unregistered", case_unregistered, false },
     { "errors", case_errors, false },
+    { "closed_channel", case_closed_channel, false },
+    { "sigchld_ignored", case_sigchld_ignored, false },
+    { "stopped", case_stopped, false },
     { "server_death", case_server_death, true }, /* forkserver only */
     { "cycles", case_cycles, false },
     { "before_main", case_before_main, true }, /* runs before pool_main */

@@ -128,8 +128,8 @@ EOF_CASES
 }
 
 @test "timing: no worker outlives the program" {
-    run -0 T -u 0.001 -r 2 -w 4
-    [ "$(processes_named timing)" -eq 0 ]
+    leaves_nothing "$ROOT/timing/timing" -u 0.001 -r 2 -w 4
+    leaves_nothing "$ROOT/timing/timing" -u 0.001 -r 1 -n 10 -w 3 --start forkserver
 }
 
 @test "timing: spawned and forkserver workers give the same schedule" {

@@ -424,18 +424,16 @@ static struct options parse_options(int argc, char *argv[])
         default: pool_option(c, argv, &o.workers);
         }
     }
-    no_operands(argc, argv);
     if (o.cpu && o.predict)
         usage_error("--predict: only for the sleep group, not with --cpu");
     o.workers_given = o.workers != 0;
-    if (!o.workers_given)
-        o.workers = pool_cpu_count();
+    pool_options_done(argc, argv, &o.workers);
     return o;
 }
 
 /* ---- main: the tutorial's program ------------------------------------------ */
 
-/* The tasks a spawned worker may be asked to run, found there by name. */
+/* What a spawned worker may be asked to run: it finds each by its name. */
 static const struct pool_task tasks[] = {
     POOL_TASK(sleep_task),
     POOL_TASK(square_task),
@@ -444,7 +442,7 @@ static const struct pool_task tasks[] = {
 
 int main(int argc, char *argv[])
 {
-    pool_main(tasks, sizeof tasks / sizeof tasks[0]);  /* if __name__ == "__main__": */
+    POOL_MAIN(tasks);   /* if __name__ == "__main__": what follows runs here only */
     prog_init("timing", usage);
     struct options o = parse_options(argc, argv);
 
