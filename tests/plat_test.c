@@ -448,10 +448,13 @@ static void kill_one(pid_t pid, void *ctx)
         *victim = pid;
 }
 
-/* Whether pid has ended (a zombie, or gone). */
+/* Whether pid has ended, its descriptors closed: a zombie (or gone) with
+ * no thread left but the first. A worker under ThreadSanitizer has a
+ * second thread, and holds its channel until that one is gone too. */
 static bool ended(pid_t pid)
 {
     char path[64], buf[256];
+    int threads = 0;
 
     snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
     FILE *f = fopen(path, "r");
@@ -461,7 +464,14 @@ static bool ended(pid_t pid)
     fclose(f);
     buf[len] = '\0';
     char *p = strrchr(buf, ')');
-    return !p || p[2] == 'Z' || p[2] == 'X';
+    snprintf(path, sizeof path, "/proc/%ld/task", (long)pid);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        threads += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return !p || ((p[2] == 'Z' || p[2] == 'X') && threads <= 1);
 }
 
 /* Kill a worker right after a map, while it still watches its region, and
