@@ -454,7 +454,10 @@ static void serve_region_task(int fd, unsigned seq,
     if (!same_channel(fd, channel))
         worker_exit(WORKER_LOST_CHANNEL);
     atomic_store(&c->done_seq, seq);
-    if (atomic_exchange(&c->parent_sleeping, 0)) {
+    /* The look (seq_cst, after the store) decides; the exchange, only when
+     * the parent sleeps, decides who takes the flag back. */
+    if (atomic_load(&c->parent_sleeping) &&
+        atomic_exchange(&c->parent_sleeping, 0)) {
         struct reply_msg bell;
         memset(&bell, 0, sizeof bell);
         bell.op = REPLY_BELL;
@@ -781,7 +784,8 @@ static int publish(struct worker *w, const struct task_msg *t,
         memcpy(shm_args(c), args, t->count * t->arg_size);
     /* seq_cst, before the look at worker_sleeping: see await_task(). */
     atomic_store(&c->task_seq, ++w->seq);
-    if (atomic_exchange(&c->worker_sleeping, 0) == 0)
+    if (!atomic_load(&c->worker_sleeping) ||
+        atomic_exchange(&c->worker_sleeping, 0) == 0)
         return 0; /* awake: it sees the task at its next look */
     memset(&wake, 0, sizeof wake);
     wake.op = MSG_WAKE;

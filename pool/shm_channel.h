@@ -53,9 +53,11 @@ struct shm_ctl {
     size_t task, first, count, arg_size, result_size;
 
     _Alignas(SHM_LINE) atomic_uint taken_seq;
-    _Alignas(SHM_LINE) atomic_uint done_seq;
-    size_t r_first, r_count, r_ran;
+    /* The reply, apart from done_seq: the parent watches done_seq, and
+     * each write to a line it watches costs the worker a transfer. */
+    _Alignas(SHM_LINE) size_t r_first, r_count, r_ran;
     int r_err;
+    _Alignas(SHM_LINE) atomic_uint done_seq;
 
     _Alignas(SHM_LINE) atomic_int worker_sleeping;
     _Alignas(SHM_LINE) atomic_int parent_sleeping;
