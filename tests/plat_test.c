@@ -178,10 +178,35 @@ static long long sleeps(void)
     return family("status", "voluntary_ctxt_switches:");
 }
 
-/* CPU time in ns, from the scheduler (schedstat), of the whole family. */
-static long long cpu_ns(void)
+/* The family's pids, found once: a walk of /proc costs more CPU than
+ * an idle pool burns, and must not be counted as the pool's. */
+struct pids {
+    pid_t pid[POOL_MAX_WORKERS + 2];
+    int n;
+};
+
+static void note_pid(pid_t pid, void *ctx)
 {
-    return family("schedstat", NULL);
+    struct pids *p = ctx;
+
+    if (p->n < POOL_MAX_WORKERS + 2)
+        p->pid[p->n++] = pid;
+}
+
+static void note_family(pid_t pid, void *ctx)
+{
+    note_pid(pid, ctx);
+    each_child(pid, note_pid, ctx);
+}
+
+/* CPU time in ns, from the scheduler (schedstat), of these processes. */
+static long long cpu_ns(const struct pids *p)
+{
+    long long sum = 0;
+
+    for (int i = 0; i < p->n; i++)
+        sum += proc_number(p->pid[i], "schedstat", NULL);
+    return sum;
 }
 
 /* ---- the rows ------------------------------------------------------------ */
@@ -354,27 +379,73 @@ static void mode_map(int workers, int rounds)
     free_rows(rows, nrows);
 }
 
+/* Whether every worker of p (all but p->pid[0], the caller) sleeps: its
+ * state in /proc/PID/stat is not R (running, or waiting for a CPU). */
+static bool all_asleep(const struct pids *p)
+{
+    for (int i = 1; i < p->n; i++) {
+        char path[64], buf[256];
+        snprintf(path, sizeof path, "/proc/%ld/stat", (long)p->pid[i]);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        char *s = strrchr(buf, ')');
+        if (s && s[2] == 'R')
+            return false;
+    }
+    return true;
+}
+
+/* How long after its last map until every worker sleeps (at most 1 s). */
+static double spin_after_map(struct row *r, const struct pids *p)
+{
+    double t0 = now(), t;
+
+    while (now() - t0 < 0.02)
+        run_pool(r);
+    t0 = now();
+    while (!all_asleep(p) && (t = now()) - t0 < 1)
+        sleep_s(0.0001);
+    return now() - t0;
+}
+
 static void mode_idle(int workers, int rounds)
 {
     struct row r = { .name = "idle", .run = run_pool };
     double early[64] = { 0 }, late[64] = { 0 };
 
     r.pool = open_with_spin(workers, NULL);
-    printf("idle: %d workers left idle for 0.5 s after 20 ms of maps\n",
-           workers);
+    printf("idle: %d workers (%s) left idle for 0.5 s after 20 ms of maps\n",
+           workers, pool_start_name(start_method()));
     for (int k = 0; k < rounds; k++) {
+        struct pids p = { .n = 0 };
+        note_pid(getpid(), &p);
+        each_child(getpid(), note_family, &p);
         double t0 = now();
 
         while (now() - t0 < 0.02)
             run_pool(&r);
         check_results(&r);
-        long long c0 = cpu_ns();
+        long long c0 = cpu_ns(&p);
         sleep_s(0.005);
-        long long c1 = cpu_ns();
+        long long c1 = cpu_ns(&p);
         sleep_s(0.495);
         early[k] = (double)(c1 - c0) * 1e-9;
-        late[k] = (double)(cpu_ns() - c1) * 1e-9;
+        late[k] = (double)(cpu_ns(&p) - c1) * 1e-9;
     }
+    double asleep[64];
+    for (int k = 0; k < rounds; k++) {
+        struct pids p = { .n = 0 };
+        note_pid(getpid(), &p);
+        each_child(getpid(), note_family, &p);
+        asleep[k] = spin_after_map(&r, &p);
+    }
+    double a = median_of(asleep, rounds);
+    printf("  every worker asleep after:     %7.3f ms (median of %d)\n",
+           a * 1e3, rounds);
     double e = median_of(early, rounds), l = median_of(late, rounds);
     printf("  CPU burnt in the first 5 ms:   %7.3f ms (median of %d)\n",
            e * 1e3, rounds);
