@@ -1,0 +1,680 @@
+/* tests/plat_test.c - a small map on an open process pool, against OpenMP's
+ * parallel for; what an idle process pool burns; and the shared regions'
+ * hand-off checked under load.
+ *
+ * Shows: where a small map's time goes when its data crosses the process
+ * boundary by copy. Each row is the median of -r rounds, with the fastest
+ * and slowest round beside it; a round repeats its map until it has lasted
+ * 20 ms. Rows are measured in turn within each round, so a burst of noise
+ * on a shared machine hits them all. Sleeps per map are the voluntary
+ * context switches of the caller and its workers (/proc): each is a
+ * wake-up someone paid for.
+ *
+ *   map     2 workers (-w), a pool opened once, default chunksize: OpenMP's
+ *           `parallel for schedule(dynamic, 125)` when built with -fopenmp,
+ *           the process pool, and the pool with POOL_SPIN_US=0
+ *   idle    CPU time the caller and its workers burn while the pool sits
+ *           idle for 0.5 s after 20 ms of maps
+ *   crowd   the map with 4 workers per CPU (-w to change)
+ *   check   many maps of every size and chunksize, items small (through
+ *           the regions) and large (through the sockets), every result
+ *           checked; then a worker killed between maps, at once: the next
+ *           map loses nothing
+ *   fds     after a map: per process (the caller, its children and theirs),
+ *           the region mappings it holds and the memfd descriptors open;
+ *           then the caller's once more, after pool_free
+ *
+ * Usage: plat_test [-r ROUNDS] [-w WORKERS] [-q] [--start M] MODE
+ *
+ * Try:
+ *   tests/plat_test map                     the figures of the docs
+ *   chrt -f 10 tests/plat_test map          (as root) a quiet machine's
+ *   tests/plat_test --start spawn check     the hand-off under spawn
+ *
+ * See also: docs/latency_processes.md, pool/shm_channel.h.
+ */
+#define _GNU_SOURCE /* getopt_long */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "clock.h"
+#include "err.h"
+#include "pool.h"
+#include "poolrun.h"
+
+#define N_ITEMS 1000
+#define MAX_ROWS 3
+#define BIG 40000 /* bytes an item: a chunk of these misses the region */
+
+static const char usage[] =
+    "usage: plat_test [-r ROUNDS] [-w WORKERS] [-q] [--start M] "
+    "map|idle|crowd|check|fds\n"
+    "  -r N        rounds per row, the median is shown (default 31)\n"
+    "  -w N        workers (default 2; crowd: 4 per CPU)\n"
+    "  -q          quick: 3 rounds of 2 ms (for the tests)\n"
+    "  --start M   fork, spawn or forkserver (default fork)\n";
+
+static long args[N_ITEMS], results[N_ITEMS];
+static double round_s = 0.020; /* how long one round repeats its map */
+
+static int square_long(const void *arg, void *result)
+{
+    long x = *(const long *)arg;
+
+    *(long *)result = x * x;
+    return 0;
+}
+
+/* A big item: its first long, squared, at both ends of the result. */
+static int square_big(const void *arg, void *result)
+{
+    long x;
+
+    memcpy(&x, arg, sizeof x);
+    x *= x;
+    memset(result, 0, BIG);
+    memcpy(result, &x, sizeof x);
+    memcpy((char *)result + BIG - sizeof x, &x, sizeof x);
+    return 0;
+}
+
+static const struct pool_task tasks[] = { POOL_TASK(square_long),
+                                          POOL_TASK(square_big) };
+
+/* ---- the caller's children, from /proc ----------------------------------- */
+
+/* Call fn for every process whose parent is `parent`. */
+static void each_child(pid_t parent, void (*fn)(pid_t pid, void *ctx),
+                       void *ctx)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+
+    if (!d)
+        die("opendir /proc");
+    while ((e = readdir(d))) {
+        char path[300], buf[512];
+        if (!isdigit((unsigned char)e->d_name[0]))
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        char *p = strrchr(buf, ')'); /* the name may hold anything */
+        long ppid;
+        char state;
+        if (p && sscanf(p + 1, " %c %ld", &state, &ppid) == 2 &&
+            ppid == parent && state != 'Z')
+            fn((pid_t)atol(e->d_name), ctx);
+    }
+    closedir(d);
+}
+
+/* A number from a /proc file: the line starting with key (NULL: the first
+ * number of the file). 0 if none. */
+static long long proc_number(pid_t pid, const char *file, const char *key)
+{
+    char path[64], line[256];
+    long long v = 0;
+
+    snprintf(path, sizeof path, "/proc/%ld/%s", (long)pid, file);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (!key || strncmp(line, key, strlen(key)) == 0) {
+            sscanf(line + (key ? strlen(key) : 0), "%lld", &v);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+struct tally {
+    const char *file, *key;
+    long long sum;
+};
+
+static void add_one(pid_t pid, void *ctx)
+{
+    struct tally *t = ctx;
+
+    t->sum += proc_number(pid, t->file, t->key);
+}
+
+/* Summed over us, our children and theirs (a fork server's workers). */
+static void add_family(pid_t pid, void *ctx)
+{
+    add_one(pid, ctx);
+    each_child(pid, add_one, ctx);
+}
+
+static long long family(const char *file, const char *key)
+{
+    struct tally t = { file, key, 0 };
+
+    add_one(getpid(), &t);
+    each_child(getpid(), add_family, &t);
+    return t.sum;
+}
+
+/* Voluntary context switches: sleeps. */
+static long long sleeps(void)
+{
+    return family("status", "voluntary_ctxt_switches:");
+}
+
+/* The family's pids, found once: a walk of /proc costs more CPU than
+ * an idle pool burns, and must not be counted as the pool's. */
+struct pids {
+    pid_t pid[POOL_MAX_WORKERS + 2];
+    int n;
+};
+
+static void note_pid(pid_t pid, void *ctx)
+{
+    struct pids *p = ctx;
+
+    if (p->n < POOL_MAX_WORKERS + 2)
+        p->pid[p->n++] = pid;
+}
+
+static void note_family(pid_t pid, void *ctx)
+{
+    note_pid(pid, ctx);
+    each_child(pid, note_pid, ctx);
+}
+
+/* CPU time in ns, from the scheduler (schedstat), of these processes. */
+static long long cpu_ns(const struct pids *p)
+{
+    long long sum = 0;
+
+    for (int i = 0; i < p->n; i++)
+        sum += proc_number(p->pid[i], "schedstat", NULL);
+    return sum;
+}
+
+/* ---- the rows ------------------------------------------------------------ */
+
+struct row {
+    const char *name;
+    void (*run)(struct row *r);
+    struct pool *pool;
+    int threads;
+    long reps;                      /* maps per round */
+    double per_map[64];             /* seconds, one a round */
+    long long sleeps, maps;
+};
+
+static void run_pool(struct row *r)
+{
+    map_or_die(r->pool, r->name, square_long, args, sizeof *args, results,
+               sizeof *results, N_ITEMS, 0);
+}
+
+#ifdef _OPENMP
+static void run_omp(struct row *r)
+{
+#pragma omp parallel for schedule(dynamic, 125) num_threads(r->threads)
+    for (int i = 0; i < N_ITEMS; i++)
+        results[i] = args[i] * args[i];
+}
+#endif
+
+static void sleep_s(double s)
+{
+    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+        ;
+}
+
+/* As many maps as fill a round, found by doubling. */
+static void calibrate(struct row *r)
+{
+    double t;
+
+    for (r->reps = 1;; r->reps *= 2) {
+        t = now();
+        for (long k = 0; k < r->reps; k++)
+            r->run(r);
+        if (now() - t >= round_s / 4 || r->reps >= 1L << 22)
+            break;
+    }
+    r->reps = (long)((double)r->reps * round_s / (now() - t + 1e-9)) + 1;
+}
+
+/* Every result right, after a round: a lost or doubled chunk shows here. */
+static void check_results(const struct row *r)
+{
+    for (long i = 0; i < N_ITEMS; i++) {
+        if (results[i] != i * i)
+            fatal("%s: result %ld is %ld, not %ld", r->name, i, results[i],
+                  i * i);
+        results[i] = -1;
+    }
+}
+
+static void measure_round(struct row *r, int round)
+{
+    long long s0 = sleeps();
+    double t = now();
+
+    for (long k = 0; k < r->reps; k++)
+        r->run(r);
+    r->per_map[round] = (now() - t) / (double)r->reps;
+    r->sleeps += sleeps() - s0;
+    r->maps += r->reps;
+    check_results(r);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+static double median_of(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Every row, in turn, `rounds` times; a pause between rows lets the
+ * workers of the row before fall asleep. Then one line a row. */
+static void measure(struct row *rows, int nrows, int rounds)
+{
+    for (int i = 0; i < nrows; i++)
+        calibrate(&rows[i]);
+    for (int k = 0; k < rounds; k++)
+        for (int i = 0; i < nrows; i++) {
+            sleep_s(0.02);
+            measure_round(&rows[i], k);
+        }
+    printf("  %-24s %8s %19s %6s %9s\n", "us per map", "median",
+           "(min - max)", "ratio", "sleeps/map");
+    double first = 0;
+    for (int i = 0; i < nrows; i++) {
+        struct row *r = &rows[i];
+        double med = median_of(r->per_map, rounds); /* sorts: [0] is min */
+        if (i == 0)
+            first = med;
+        printf("  %-24s %8.2f (%7.2f - %8.2f) %5.1fx %9.2f\n", r->name,
+               med * 1e6, r->per_map[0] * 1e6, r->per_map[rounds - 1] * 1e6,
+               med / first, (double)r->sleeps / (double)r->maps);
+    }
+}
+
+/* A process pool opened with POOL_SPIN_US set to `spin` (NULL: as the
+ * environment has it). */
+static struct pool *open_with_spin(int workers, const char *spin)
+{
+    const char *old = getenv("POOL_SPIN_US");
+    char *saved = old ? strdup(old) : NULL;
+    struct pool *pool;
+
+    if (old && !saved)
+        die("strdup");
+    if (spin)
+        setenv("POOL_SPIN_US", spin, 1);
+    pool = open_or_die(POOL_PROCESSES, workers);
+    if (saved)
+        setenv("POOL_SPIN_US", saved, 1);
+    else if (spin)
+        unsetenv("POOL_SPIN_US");
+    free(saved);
+    return pool;
+}
+
+static int pool_rows(struct row *rows, int workers)
+{
+    rows[0] = (struct row){ .name = "processes", .run = run_pool,
+                            .pool = open_with_spin(workers, NULL) };
+    rows[1] = (struct row){ .name = "processes, POOL_SPIN_US=0",
+                            .run = run_pool,
+                            .pool = open_with_spin(workers, "0") };
+    return 2;
+}
+
+static void free_rows(struct row *rows, int nrows)
+{
+    for (int i = 0; i < nrows; i++)
+        pool_free(rows[i].pool);
+}
+
+/* ---- the modes ----------------------------------------------------------- */
+
+static void mode_map(int workers, int rounds)
+{
+    struct row rows[MAX_ROWS];
+    int nrows = 0;
+
+    printf("map: x*x over %d longs, %d workers (%s), pool opened once, "
+           "default chunksize\n", N_ITEMS, workers,
+           pool_start_name(start_method()));
+#ifdef _OPENMP
+    rows[nrows++] = (struct row){ .name = "openmp dynamic,125",
+                                  .run = run_omp, .threads = workers };
+#else
+    printf("  (no OpenMP row: built without -fopenmp)\n");
+#endif
+    nrows += pool_rows(rows + nrows, workers);
+    measure(rows, nrows, rounds);
+    free_rows(rows, nrows);
+}
+
+/* Whether every worker of p (all but p->pid[0], the caller) sleeps: its
+ * state in /proc/PID/stat is not R (running, or waiting for a CPU). */
+static bool all_asleep(const struct pids *p)
+{
+    for (int i = 1; i < p->n; i++) {
+        char path[64], buf[256];
+        snprintf(path, sizeof path, "/proc/%ld/stat", (long)p->pid[i]);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        char *s = strrchr(buf, ')');
+        if (s && s[2] == 'R')
+            return false;
+    }
+    return true;
+}
+
+/* How long after its last map until every worker sleeps (at most 1 s). */
+static double spin_after_map(struct row *r, const struct pids *p)
+{
+    double t0 = now(), t;
+
+    while (now() - t0 < 0.02)
+        run_pool(r);
+    t0 = now();
+    while (!all_asleep(p) && (t = now()) - t0 < 1)
+        sleep_s(0.0001);
+    return now() - t0;
+}
+
+static void mode_idle(int workers, int rounds)
+{
+    struct row r = { .name = "idle", .run = run_pool };
+    double early[64] = { 0 }, late[64] = { 0 };
+
+    r.pool = open_with_spin(workers, NULL);
+    printf("idle: %d workers (%s) left idle for 0.5 s after 20 ms of maps\n",
+           workers, pool_start_name(start_method()));
+    for (int k = 0; k < rounds; k++) {
+        struct pids p = { .n = 0 };
+        note_pid(getpid(), &p);
+        each_child(getpid(), note_family, &p);
+        double t0 = now();
+
+        while (now() - t0 < 0.02)
+            run_pool(&r);
+        check_results(&r);
+        long long c0 = cpu_ns(&p);
+        sleep_s(0.005);
+        long long c1 = cpu_ns(&p);
+        sleep_s(0.495);
+        early[k] = (double)(c1 - c0) * 1e-9;
+        late[k] = (double)(cpu_ns(&p) - c1) * 1e-9;
+    }
+    double asleep[64];
+    for (int k = 0; k < rounds; k++) {
+        struct pids p = { .n = 0 };
+        note_pid(getpid(), &p);
+        each_child(getpid(), note_family, &p);
+        asleep[k] = spin_after_map(&r, &p);
+    }
+    double a = median_of(asleep, rounds);
+    printf("  every worker asleep after:     %7.3f ms (median of %d)\n",
+           a * 1e3, rounds);
+    double e = median_of(early, rounds), l = median_of(late, rounds);
+    printf("  CPU burnt in the first 5 ms:   %7.3f ms (median of %d)\n",
+           e * 1e3, rounds);
+    printf("  CPU burnt in the next 495 ms:  %7.3f ms\n", l * 1e3);
+    printf("  over the 0.5 s: %.2f%% of one CPU\n", (e + l) / 0.5 * 100);
+    pool_free(r.pool);
+}
+
+static void mode_crowd(int workers, int rounds)
+{
+    struct row rows[MAX_ROWS];
+
+    if (workers == 0)
+        workers = 4 * pool_cpu_count();
+    printf("crowd: %d workers (%s) on %d CPUs\n", workers,
+           pool_start_name(start_method()), pool_cpu_count());
+    int nrows = pool_rows(rows, workers);
+    measure(rows, nrows, rounds);
+    free_rows(rows, nrows);
+}
+
+/* ---- check --------------------------------------------------------------- */
+
+/* Every size and chunksize, small and big items, every result checked. */
+static void check_sizes(struct pool *pool, int maps)
+{
+    static long small[3000], out[3000];
+    char *big = malloc(64L * BIG), *bout = malloc(64L * BIG);
+    unsigned long x = 12345;
+
+    if (!big || !bout)
+        die("malloc");
+    for (int m = 0; m < maps; m++) {
+        x = x * 6364136223846793005UL + 1442695040888963407UL;
+        size_t n = (x >> 33) % 3000, chunk = (x >> 20) % 7 ? (x >> 8) % 300 : 0;
+        for (size_t i = 0; i < n; i++)
+            small[i] = (long)(i + (size_t)m);
+        map_or_die(pool, "small items", square_long, small, sizeof *small,
+                   out, sizeof *out, n, chunk);
+        for (size_t i = 0; i < n; i++)
+            if (out[i] != small[i] * small[i])
+                fatal("map %d: item %zu of %zu (chunksize %zu): %ld", m, i,
+                      n, chunk, out[i]);
+        if (m % 16)
+            continue;
+        /* Big items: 1 a chunk fits a region, 8 do not. */
+        size_t bn = 1 + (x >> 40) % 64, bchunk = (x >> 50) % 2 ? 1 : 8;
+        for (size_t i = 0; i < bn; i++) {
+            long v = (long)(i * 3 + (size_t)m);
+            memcpy(big + i * BIG, &v, sizeof v);
+        }
+        map_or_die(pool, "big items", square_big, big, BIG, bout, BIG, bn,
+                   bchunk);
+        for (size_t i = 0; i < bn; i++) {
+            long v = (long)(i * 3 + (size_t)m), a, b;
+            memcpy(&a, bout + i * BIG, sizeof a);
+            memcpy(&b, bout + (i + 1) * BIG - sizeof b, sizeof b);
+            if (a != v * v || b != v * v)
+                fatal("map %d: big item %zu: %ld, %ld", m, i, a, b);
+        }
+    }
+    free(big);
+    free(bout);
+}
+
+static void kill_one(pid_t pid, void *ctx)
+{
+    pid_t *victim = ctx;
+
+    if (!*victim)
+        *victim = pid;
+}
+
+/* Whether pid has ended, its descriptors closed: a zombie (or gone) with
+ * no thread left but the first. A worker under ThreadSanitizer has a
+ * second thread, and holds its channel until that one is gone too. */
+static bool ended(pid_t pid)
+{
+    char path[64], buf[256];
+    int threads = 0;
+
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return true;
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    char *p = strrchr(buf, ')');
+    snprintf(path, sizeof path, "/proc/%ld/task", (long)pid);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        threads += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return !p || ((p[2] == 'Z' || p[2] == 'X') && threads <= 1);
+}
+
+/* Kill a worker right after a map, while it still watches its region, and
+ * map again: the chunk it would have taken goes to another worker. */
+static void check_kills(struct pool *pool, int times)
+{
+    for (int k = 0; k < times; k++) {
+        pid_t victim = 0;
+        map_or_die(pool, "before the kill", square_long, args, sizeof *args,
+                   results, sizeof *results, N_ITEMS, 0);
+        each_child(getpid(), kill_one, &victim);
+        if (start_method() == POOL_START_FORKSERVER)
+            break; /* its workers are the server's children: not ours */
+        if (!victim)
+            fatal("no worker found");
+        kill(victim, SIGKILL);
+        while (!ended(victim))
+            sleep_s(0.0002);
+        map_or_die(pool, "after the kill", square_long, args, sizeof *args,
+                   results, sizeof *results, N_ITEMS, 0);
+        check_results(&(struct row){ .name = "after the kill" });
+    }
+}
+
+static void mode_check(int workers, int rounds)
+{
+    const char *spins[] = { NULL, "0", "5" };
+
+    for (size_t s = 0; s < sizeof spins / sizeof spins[0]; s++) {
+        struct pool *pool = open_with_spin(workers, spins[s]);
+        check_sizes(pool, rounds * 8);
+        check_kills(pool, rounds);
+        pool_free(pool);
+        printf("check: POOL_SPIN_US=%s, %d workers (%s): every result "
+               "right\n", spins[s] ? spins[s] : "default", workers,
+               pool_start_name(start_method()));
+    }
+}
+
+/* How many lines of /proc/PID/maps, and how many links of /proc/PID/fd,
+ * name a worker's region. */
+static void regions_of(pid_t pid, void *ctx)
+{
+    char path[300], line[512];
+    int maps = 0, fds = 0;
+
+    snprintf(path, sizeof path, "/proc/%ld/maps", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        die("%s", path);
+    while (fgets(line, sizeof line, f))
+        maps += strstr(line, "memfd:pool-worker") != NULL;
+    fclose(f);
+    snprintf(path, sizeof path, "/proc/%ld/fd", (long)pid);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    if (!d)
+        die("%s", path);
+    while ((e = readdir(d))) {
+        char link[600], target[256];
+        snprintf(link, sizeof link, "%s/%s", path, e->d_name);
+        ssize_t len = readlink(link, target, sizeof target - 1);
+        if (len > 0) {
+            target[len] = '\0';
+            fds += strstr(target, "memfd:") != NULL;
+        }
+    }
+    closedir(d);
+    printf("%s: %d region mappings, %d memfd descriptors\n",
+           (const char *)ctx, maps, fds);
+}
+
+/* A child, and its own children (a fork server's workers). */
+static void regions_below(pid_t pid, void *ctx)
+{
+    (void)ctx;
+    regions_of(pid, "child");
+    each_child(pid, regions_of, "grandchild");
+}
+
+static void mode_fds(int workers)
+{
+    struct pool *pool = open_with_spin(workers, NULL);
+
+    map_or_die(pool, "fds", square_long, args, sizeof *args, results,
+               sizeof *results, N_ITEMS, 0);
+    regions_of(getpid(), "caller");
+    each_child(getpid(), regions_below, NULL);
+    pool_free(pool);
+    regions_of(getpid(), "caller");
+}
+
+int main(int argc, char *argv[])
+{
+    static const struct option longopts[] = {
+        OPT_VALUE("rounds", 'r'), OPT_FLAG("quick", 'q'), OPT_POOL, OPT_END,
+    };
+    int rounds = 31, workers = 0, c;
+    bool quick = false;
+
+    pool_main(tasks, sizeof tasks / sizeof tasks[0]);
+    prog_init("plat_test", usage);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":r:w:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r': rounds = (int)parse_long("-r", optarg, 1, 63); break;
+        case 'q': quick = true; break;
+        default: pool_option(c, argv, &workers);
+        }
+    }
+    if (optind != argc - 1)
+        usage_error("expected one mode: map, idle, crowd, check or fds");
+    if (quick) {
+        rounds = 3;
+        round_s = 0.002;
+    }
+    for (int i = 0; i < N_ITEMS; i++)
+        args[i] = i;
+
+    const char *mode = argv[optind];
+    if (strcmp(mode, "map") == 0)
+        mode_map(workers ? workers : 2, rounds);
+    else if (strcmp(mode, "idle") == 0)
+        mode_idle(workers ? workers : 2, rounds > 5 ? 5 : rounds);
+    else if (strcmp(mode, "crowd") == 0)
+        mode_crowd(workers, rounds);
+    else if (strcmp(mode, "check") == 0)
+        mode_check(workers ? workers : 2, rounds);
+    else if (strcmp(mode, "fds") == 0)
+        mode_fds(workers ? workers : 2);
+    else
+        usage_error("unknown mode '%s' (map, idle, crowd, check or fds)",
+                    mode);
+    return 0;
+}
