@@ -1,4 +1,5 @@
-/* pool/channel.c - whole messages over a worker's channel, kept above fd 2.
+/* pool/channel.c - whole messages over a worker's channel, kept above fd 2,
+ * and a descriptor passed along one (SCM_RIGHTS).
  *
  * Part of the process pool: pool/process.h gives the reading order of its
  * files; process_pool.c's header tells the whole story.
@@ -117,3 +118,65 @@ int pp_make_channel(int sv[2])
  * the worker goes through the socket only, as with POOL_SPIN_US=0. Only
  * workers that leave a CPU for the parent spin (cpus - 1 of them); the
  * others sleep as soon as they are idle. */
+
+/* The control part of a message that carries one descriptor, aligned as a
+ * cmsghdr must be. */
+union fd_control {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+};
+
+ssize_t pp_send_fd(int fd, const void *buf, size_t len, int pass)
+{
+    union fd_control u;
+    struct iovec iov = { (void *)buf, len };
+    struct msghdr msg;
+    ssize_t sent;
+
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (pass >= 0) {
+        memset(&u, 0, sizeof u);
+        msg.msg_control = u.buf;
+        msg.msg_controllen = sizeof u.buf;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &pass, sizeof pass);
+    }
+    while ((sent = sendmsg(fd, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+        ;
+    return sent;
+}
+
+ssize_t pp_recv_fd(int fd, void *buf, size_t len, int *passed)
+{
+    union fd_control u;
+    struct iovec iov = { buf, len };
+    struct msghdr msg;
+    ssize_t got;
+
+    if (passed)
+        *passed = -1;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = u.buf;
+    msg.msg_controllen = sizeof u.buf;
+    while ((got = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    if (got < 0)
+        return got;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+        int in;
+        memcpy(&in, CMSG_DATA(c), sizeof in);
+        if (passed)
+            *passed = in;
+        else
+            close(in);
+    }
+    return got;
+}

@@ -102,6 +102,15 @@ int pp_recv_all(int fd, void *buf, size_t len);
  * with room for a large chunk. Returns 0 or an errno value. */
 int pp_make_channel(int sv[2]);
 
+/* Send len bytes in one sendmsg, the descriptor `pass` (unless -1) riding
+ * along (SCM_RIGHTS). Returns the bytes sent, or -1 with errno set. */
+ssize_t pp_send_fd(int fd, const void *buf, size_t len, int pass);
+
+/* Receive up to len bytes in one recvmsg, and the descriptor riding along
+ * into *passed (-1 if none; closed if passed is NULL), close-on-exec.
+ * Returns the bytes read (0 at end of file), or -1 with errno set. */
+ssize_t pp_recv_fd(int fd, void *buf, size_t len, int *passed);
+
 /* ---- process_pool.c ------------------------------------------------------- */
 
 /* Start a worker into the empty slot k, by the pool's start method.

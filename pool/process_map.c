@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "process.h"
+#include "spin.h"
 #include "start.h"
 
 /* While a worker is awake, sleeping workers get a chunk only this late. */
@@ -474,7 +475,7 @@ int pp_map(struct pool *pool, struct pool_job *job)
 
     /* Without spinning every idle worker gets a chunk at once, as always. */
     bool wake_all = pp->spin_ns == 0;
-    long long wake_at = wake_all ? 0 : shm_now_ns() + WAKE_AFTER_NS;
+    long long wake_at = wake_all ? 0 : spin_now_ns() + WAKE_AFTER_NS;
     for (;;) {
         bool skipped = false;
         int m = deal(pp, job, &next, wake_all, pfd, slot, &skipped);

@@ -128,13 +128,7 @@ static void register_atfork(void)
 static void offer_region(struct process_pool *pp, int k)
 {
     struct worker *w = &pp->w[k];
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
     struct task_msg t;
-    struct iovec iov = { &t, sizeof t };
-    struct msghdr msg;
     int mfd;
 
     w->shm = NULL;
@@ -148,20 +142,7 @@ static void offer_region(struct process_pool *pp, int k)
     t.op = MSG_SHM;
     t.count = SHM_SIZE;
     t.first = k < pp->cpus - 1 ? (size_t)pp->spin_ns : 0;
-    memset(&msg, 0, sizeof msg);
-    memset(&u, 0, sizeof u);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = u.buf;
-    msg.msg_controllen = sizeof u.buf;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &mfd, sizeof mfd);
-    ssize_t sent;
-    while ((sent = sendmsg(w->fd, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-        ;
+    ssize_t sent = pp_send_fd(w->fd, &t, sizeof t, mfd);
     close(mfd);
     if (sent == (ssize_t)sizeof t)
         w->shm = ctl;

@@ -80,26 +80,10 @@ static bool same_channel(int fd, const struct stat *was)
  * (*passed, -1 if none). Returns 0, EPIPE at end of file, or an errno. */
 static int recv_header(int fd, struct task_msg *t, int *passed)
 {
-    union { /* aligned as a cmsghdr must be */
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct iovec iov = { t, sizeof *t };
-    struct msghdr msg;
-    ssize_t got;
+    ssize_t got = pp_recv_fd(fd, t, sizeof *t, passed);
 
-    *passed = -1;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = u.buf;
-    msg.msg_controllen = sizeof u.buf;
-    while ((got = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0)
-        if (errno != EINTR)
-            return errno;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-        memcpy(passed, CMSG_DATA(c), sizeof *passed);
+    if (got < 0)
+        return errno;
     if (got == 0)
         return EPIPE;
     return pp_recv_all(fd, (char *)t + got, sizeof *t - (size_t)got);

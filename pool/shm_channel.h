@@ -89,7 +89,6 @@ char *shm_results(struct shm_ctl *ctl, size_t count, size_t arg_size);
 /* POOL_SPIN_US from the environment in ns (0: never spin), 0 on one CPU. */
 long long shm_spin_budget_ns(void);
 
-long long shm_now_ns(void);
 
 struct shm_spin {
     long long start, last, budget; /* ns */
