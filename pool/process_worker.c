@@ -80,6 +80,7 @@ static bool same_channel(int fd, const struct stat *was)
  * (*passed, -1 if none). Returns 0, EPIPE at end of file, or an errno. */
 static int recv_header(int fd, struct task_msg *t, int *passed)
 {
+    memset(t, 0, sizeof *t);
     ssize_t got = pp_recv_fd(fd, t, sizeof *t, passed);
 
     if (got < 0)
