@@ -98,3 +98,15 @@ any_spin_maps() {
             { echo "POOL_SPIN_US='$spin': no rows"; echo "$output"; return 1; }
     done
 }
+
+# openmp_rows N: $output (a latency_test or plat_test table) has N OpenMP
+# rows, or none and says it was built without -fopenmp.
+openmp_rows() {
+    local got
+    got=$(grep -c '^  openmp dynamic,125' <<<"$output")
+    if grep -q 'no OpenMP row' <<<"$output"; then
+        [ "$got" -eq 0 ] || { echo "OpenMP rows in a build without it"; return 1; }
+    else
+        [ "$got" -eq "$1" ] || { echo "want $1 OpenMP rows, got $got"; return 1; }
+    fi
+}

@@ -21,11 +21,7 @@ L() { t "$ROOT/tests/latency_test" "$@"; }
         [[ "$med" =~ ^[0-9]+\.[0-9]+$ && "$vol" =~ ^[0-9.]+$ && "$inv" =~ ^[0-9.]+$ ]] ||
             { echo "row '$name': want a median and two counts, got '$(table_row "$name")'"; false; }
     done
-    if grep -q 'no OpenMP rows' <<<"$output"; then
-        run -1 grep -c '^  openmp' <<<"$output"
-    else
-        [ "$(grep -c '^  openmp dynamic,125, ' <<<"$output")" -eq 2 ]
-    fi
+    openmp_rows 2
 }
 
 @test "latency: with POOL_SPIN_US=0 the pool sleeps between maps" {

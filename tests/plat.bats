@@ -23,11 +23,7 @@ P() { t "$ROOT/tests/plat_test" "$@"; }
         [[ "$med" =~ ^[0-9]+\.[0-9]+$ && "$sl" =~ ^[0-9]+\.[0-9]+$ ]] ||
             { echo "row '$name': want a median and sleeps, got '$(table_row "$name")'"; false; }
     done
-    if grep -q 'no OpenMP row' <<<"$output"; then
-        run -1 grep -c '^  openmp' <<<"$output"
-    else
-        [ "$(grep -c '^  openmp dynamic,125 ' <<<"$output")" -eq 1 ]
-    fi
+    openmp_rows 1
 }
 
 @test "plat: with POOL_SPIN_US=0 every chunk goes through the socket, with sleeps" {
