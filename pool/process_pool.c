@@ -408,7 +408,7 @@ static long long wspin;      /* how long to watch it before sleeping (ns) */
 static void await_task(int fd, unsigned *seen, bool spin)
 {
     struct shm_ctl *c = wshm;
-    struct task_msg t;
+    struct task_msg t = { 0 };
 
     if (spin && shm_may_spin(wspin, &c->calm_from)) {
         struct shm_spin s = shm_spin_start(wspin, &c->calm_from);
@@ -474,7 +474,7 @@ static _Noreturn void serve_region(int fd, const struct stat *channel)
 {
     unsigned seen = 0;
     bool spin = true;
-    struct task_msg t;
+    struct task_msg t = { 0 };
 
     for (;;) {
         await_task(fd, &seen, spin);
@@ -505,7 +505,7 @@ static _Noreturn void serve_region(int fd, const struct stat *channel)
  * sends a region first: from then on, serve_region. */
 static _Noreturn void worker_main(int fd)
 {
-    struct task_msg t;
+    struct task_msg t = { 0 };
     struct stat channel;
     int passed;
 

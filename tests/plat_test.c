@@ -436,7 +436,7 @@ static void mode_idle(int workers, int rounds)
         early[k] = (double)(c1 - c0) * 1e-9;
         late[k] = (double)(cpu_ns(&p) - c1) * 1e-9;
     }
-    double asleep[64];
+    double asleep[64] = { 0 };
     for (int k = 0; k < rounds; k++) {
         struct pids p = { .n = 0 };
         note_pid(getpid(), &p);
