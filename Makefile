@@ -8,6 +8,7 @@
 #   make tsan       the tests again under ThreadSanitizer
 #   make valgrind   the demos and the pool tests under valgrind memcheck
 #   make bench      the benchmarks
+#   make compare    the suite's claims about Python, checked against python3
 #   make lint       shellcheck on the scripts, cppcheck on the C
 #   make clean
 #
@@ -15,7 +16,7 @@
 
 LIBS  := common pool
 PROGS := basic timing reuse shared gil_sim
-TOOLS := tests bench
+TOOLS := tests bench compare
 DIRS  := $(LIBS) $(PROGS) $(TOOLS)
 
 # Every bats run is bounded: a hung test fails instead of hanging CI.
@@ -102,7 +103,7 @@ valgrind: all
 bench: all
 	+$(MAKE) -C bench run
 
-# Our Python programs beside the C ones (compare/README.md); not in `all`.
+# Our Python programs beside the C ones (compare/README.md).
 compare: all
 	+$(MAKE) --no-print-directory -C compare run
 .PHONY: compare

@@ -191,9 +191,7 @@ static struct options parse_options(int argc, char *argv[])
 }
 
 /* What a spawned worker may be asked to run: it finds each by its name. */
-static const struct pool_task tasks[] = {
-    POOL_TASK(factorial_in_process),
-};
+static const struct pool_task tasks[] = { POOL_TASK(factorial_in_process) };
 
 int main(int argc, char *argv[])
 {

@@ -28,8 +28,8 @@
  * primitives and bare channels, usage.c CPU time, faults and switches,
  * python.c CPython's figures. bench/README.md gives each file a line.
  *
- * Usage: bench [-w N] [-r N] [-u S] [--quick] [--python SCRIPT] [--only GROUP]
- *              [--counts]
+ * Usage: bench [-w N] [-r N] [-u S] [--start M] [--quick] [--python SCRIPT]
+ *              [--only GROUP] [--counts]
  *
  * Try (from the project root):
  *   bench/bench --quick              every row in a few seconds
@@ -54,13 +54,17 @@
 #include "bench.h"
 #include "clock.h"
 #include "err.h"
+#include "poolrun.h"
 
 static const char usage[] =
-    "usage: bench [-w N] [-r N] [-u S] [--quick] [--python SCRIPT] [--only GROUP]\n"
-    "             [--counts]\n"
+    "usage: bench [-w N] [-r N] [-u S] [--start M] [--quick] [--python SCRIPT]\n"
+    "             [--only GROUP] [--counts]\n"
     "  Time the pool against raw fork/pthread_create, a serial loop and,\n"
     "  with --python, CPython's multiprocessing. Prints one table.\n"
     "  -w, --workers N   workers per pool (default: the CPUs we may use)\n"
+    "      --start M     how process pools start their workers: fork\n"
+    "                    (default), spawn or forkserver; the lifecycle group\n"
+    "                    times the other two methods as well\n"
     "  -r, --runs N      runs per figure, the median is shown (default 5)\n"
     "  -u, --unit S      the sleep workload's step in seconds (default 0.1;\n"
     "                    the tutorial's is 1)\n"
@@ -113,15 +117,9 @@ static int parse_group(const char *name)
 static struct request parse_options(int argc, char *argv[])
 {
     static const struct option longopts[] = {
-        { "workers", required_argument, NULL, 'w' },
-        { "runs", required_argument, NULL, 'r' },
-        { "unit", required_argument, NULL, 'u' },
-        { "quick", no_argument, NULL, 'Q' },
-        { "python", required_argument, NULL, 'P' },
-        { "only", required_argument, NULL, 'O' },
-        { "counts", no_argument, NULL, 'C' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        OPT_VALUE("runs", 'r'), OPT_VALUE("unit", 'u'), OPT_FLAG("quick", 'Q'),
+        OPT_VALUE("python", 'P'), OPT_VALUE("only", 'O'), OPT_FLAG("counts", 'C'),
+        OPT_POOL, OPT_END,
     };
     struct request req = { NULL, -1 };
     int runs = 0, c;
@@ -130,20 +128,16 @@ static struct request parse_options(int argc, char *argv[])
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":w:r:u:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'w': cfg.workers = parse_workers(optarg); break;
         case 'r': runs = (int)parse_long("--runs", optarg, 1, MAX_RUNS); break;
         case 'u': unit = parse_double("--unit", optarg, 0.001, 10); break;
         case 'Q': cfg.quick = true; break;
         case 'P': req.script = optarg; break;
         case 'O': req.only = parse_group(optarg); break;
         case 'C': cfg.counts = true; break;
-        case 'h': print_usage(stdout); exit(0);
-        default: getopt_error(c, argv);
+        default: pool_option(c, argv, &cfg.workers);
         }
     }
-    no_operands(argc, argv);
-    if (cfg.workers == 0)
-        cfg.workers = pool_cpu_count();
+    pool_options_done(argc, argv, &cfg.workers);
     cfg.runs = runs ? runs : cfg.quick ? 3 : 5;
     cfg.unit = unit ? unit : cfg.quick ? 0.01 : 0.1;
     cfg.min_batch = cfg.quick ? 0.002 : 0.02;
@@ -170,8 +164,8 @@ static void print_load(const char *when)
 
 int main(int argc, char *argv[])
 {
+    pool_main(bench_tasks, bench_ntasks);   /* a fresh worker stops here */
     prog_init("bench", usage);
-    setvbuf(stdout, NULL, _IOLBF, 0);
     struct request req = parse_options(argc, argv);
 
     printf("bench: %d workers, %d CPUs, median of %d runs per figure%s\n",

@@ -120,6 +120,10 @@ void op_serial(void *ctx);
 /* A trivial item: x*x of a long, in long long. */
 int square_long(const void *arg, void *result);
 
+/* The tasks a fresh image may be asked to run, for pool_main (groups.c). */
+extern const struct pool_task bench_tasks[];
+extern const size_t bench_ntasks;
+
 /* ---- the baselines (baselines.c) ----------------------------------------- */
 
 /* W children that exit at once, W threads that return at once, all reaped;

@@ -90,13 +90,18 @@ struct life_ctx {
     enum pool_kind kind;
     bool close_join;
     struct map_ctx map;
+    enum pool_start start;  /* how the process pool starts its workers */
 };
 
 /* Open, map, (close, join,) free: one life_ctx. */
 static void op_life(void *ctx)
 {
     struct life_ctx *l = ctx;
+    enum pool_start was = start_method();
+
+    set_start_method(l->start);
     struct pool *pool = open_or_die(l->kind, cfg.workers);
+    set_start_method(was);
 
     l->map.pool = pool;
     op_map(&l->map);
@@ -118,6 +123,15 @@ static long *range_longs(size_t n)
         args[i] = (long)i;
     return args;
 }
+
+/* What a spawned worker or the fork server may be asked to run (--start
+ * spawn or forkserver, and the lifecycle group's rows for them): main()
+ * hands it to pool_main(), and a fresh image finds each task by name. */
+const struct pool_task bench_tasks[] = {
+    POOL_TASK(square_task), POOL_TASK(sleep_task), POOL_TASK(square_long),
+    POOL_TASK(heavy), POOL_TASK(copy_mib),
+};
+const size_t bench_ntasks = sizeof bench_tasks / sizeof bench_tasks[0];
 
 /* ---- 1. lifecycle -----------------------------------------------------------
  *
@@ -161,7 +175,11 @@ static void print_lifecycle(const struct fig *f, enum pool_kind kind)
     double ratio = f[0].median / f[1].median;
     char what[64];
 
-    snprintf(what, sizeof what, "%s pool", pool_kind_name(kind));
+    if (kind == POOL_PROCESSES && start_method() != POOL_START_FORK)
+        snprintf(what, sizeof what, "processes pool, %s",
+                 pool_start_name(start_method()));
+    else
+        snprintf(what, sizeof what, "%s pool", pool_kind_name(kind));
     printf("  %-40s %10s %9s  %-15s%s%s\n", what, fmt_time(f[0].median), "",
            "", py_cols(pyname[k], f[0].median), counts_cols(&f[0], 0));
     snprintf(what, sizeof what, "  raw: %d x %s", cfg.workers, raw[k]);
@@ -172,22 +190,39 @@ static void print_lifecycle(const struct fig *f, enum pool_kind kind)
            f[0].median / f[2].median, counts_cols(&f[2], 38));
 }
 
+/* The process pool's row under another start method, beside CPython's
+ * Pool from get_context(method). */
+static void print_start_row(const struct fig *f, enum pool_start start)
+{
+    char what[64], py[64];
+
+    snprintf(what, sizeof what, "processes pool, %s", pool_start_name(start));
+    snprintf(py, sizeof py, "processes_lifecycle_%s", pool_start_name(start));
+    printf("  %-40s %10s %9s  %-15s%s%s\n", what, fmt_time(f->median), "", "",
+           py_cols(py, f->median), counts_cols(f, 0));
+}
+
 void bench_lifecycle(void)
 {
+    static const enum pool_start others[2] = { POOL_START_SPAWN,
+                                               POOL_START_FORKSERVER };
     long *args = range_longs(1000);
     double *results = xmalloc(1000 * sizeof *results);
     void *base = baseline_new(cfg.workers);
     struct hand_ctx handctx = { args, results, 1000, base };
-    struct life_ctx life[2];
-    struct fig *figs = figs_new(6);
+    struct life_ctx life[4];
+    struct fig *figs = figs_new(8);
 
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 4; k++) {
         life[k] = (struct life_ctx){
-            .kind = k ? POOL_THREADS : POOL_PROCESSES,
+            .kind = k == 1 ? POOL_THREADS : POOL_PROCESSES,
             .close_join = true,
             .map = { NULL, square_task, args, sizeof *args, results,
                      sizeof *results, 1000, 0 },
+            .start = k < 2 ? start_method() : others[k - 2],
         };
+    }
+    for (int k = 0; k < 2; k++) {
         figs[3 * k].op = op_life;
         figs[3 * k].ctx = &life[k];
         figs[3 * k + 1].op = k ? op_raw_threads : op_raw_fork;
@@ -195,14 +230,19 @@ void bench_lifecycle(void)
         figs[3 * k + 2].op = k ? op_hand_threads : op_hand_fork;
         figs[3 * k + 2].ctx = &handctx;
     }
+    figs[6] = (struct fig){ .op = op_life, .ctx = &life[2] };
+    figs[7] = (struct fig){ .op = op_life, .ctx = &life[3] };
     printf("\nlifecycle: open + map 1000 squares + close + join + free, "
            "%d workers\n", cfg.workers);
     printf("  %-40s %10s %9s  %-15s %10s %9s%s\n", "what", "time", "pool/this",
            "target", "python", "C/python",
            cfg.counts ? "   faults  switches (per repeat)" : "");
-    measure(figs, 6);
+    measure(figs, 8);
     print_lifecycle(&figs[0], POOL_PROCESSES);
     print_lifecycle(&figs[3], POOL_THREADS);
+    for (int k = 0; k < 2; k++)
+        if (others[k] != start_method())
+            print_start_row(&figs[6 + k], others[k]);
     fork_and_memory(figs[1].median, base);
     free(figs);
     baseline_free(base);
@@ -237,7 +277,8 @@ void bench_tutorial(void)
                                   sizeof *results, 1000, 0 };
     for (int i = 0; i < 4; i++)
         life[i] = (struct life_ctx){ i % 2 ? POOL_THREADS : POOL_PROCESSES, false,
-                                     i < 2 ? serial[0] : serial[1] };
+                                     i < 2 ? serial[0] : serial[1],
+                                     start_method() };
     for (int g = 0; g < 2; g++) {
         figs[3 * g] = (struct fig){ .op = op_serial, .ctx = &serial[g], .once = !g };
         figs[3 * g + 1] = (struct fig){ .op = op_life, .ctx = &life[2 * g], .once = !g };

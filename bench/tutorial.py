@@ -14,10 +14,13 @@ exactly as bench does on the C side.
     processes_square    the same mapped by a Pool opened for it (a `with` block)
     threads_square      ... by a ThreadPool opened for it
     processes_lifecycle Pool: open, map 1000 squares, close, join
+    processes_lifecycle_spawn       the same with get_context("spawn").Pool
+    processes_lifecycle_forkserver  ... with get_context("forkserver").Pool
     threads_lifecycle   ThreadPool: the same
 
-Pools use the "fork" start method, as the C process pool forks (and as
-CPython did by default on Linux before 3.14).
+Pools use the "fork" start method, as the C process pool forks by default
+(and as CPython did by default on Linux before 3.14), but for the two
+lifecycle figures named after another method.
 
 Output: a line "# CPython X.Y.Z", then one "NAME<TAB>SECONDS" line a figure.
 Only the standard library is used.
@@ -103,6 +106,10 @@ def make_workloads(workers, unit):
         "processes_square": (scoped(ctx.Pool, two_to_the, exponents), False),
         "threads_square": (scoped(multiprocessing.pool.ThreadPool, two_to_the, exponents), False),
         "processes_lifecycle": (lifecycle(ctx.Pool), False),
+        "processes_lifecycle_spawn":
+            (lifecycle(multiprocessing.get_context("spawn").Pool), False),
+        "processes_lifecycle_forkserver":
+            (lifecycle(multiprocessing.get_context("forkserver").Pool), False),
         "threads_lifecycle": (lifecycle(multiprocessing.pool.ThreadPool), False),
     }
 

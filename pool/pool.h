@@ -43,6 +43,14 @@
  * Errors: functions that return int return 0 or an errno value, and then
  * pool_error() has the words. Nothing here prints or exits.
  *
+ * Waiting: between maps, and while the caller waits for one, a thread pool's
+ * threads watch for news for a while (spin) before they sleep, as OpenMP's
+ * do: a wake-up costs more than a small map. POOL_SPIN_US, read when a
+ * thread pool is opened, is how long: 0 never spins (every wait sleeps),
+ * default 1000, at most 1000000. Spinning gives way by itself when the CPUs
+ * are wanted, and never happens on one CPU (docs/latency.md). Process pools
+ * ignore it.
+ *
  * See also: docs/pool.md for how each kind works inside.
  */
 #ifndef POOL_H
@@ -228,7 +236,7 @@ struct pool_task {
  * task the program maps on a spawn or forkserver pool:
  *
  *     static const struct pool_task tasks[] = { POOL_TASK(square_task) };
- *     pool_main(tasks, sizeof tasks / sizeof tasks[0]);
+ *     POOL_MAIN(tasks);   (that is, pool_main(tasks, 1))
  *
  * The table must outlive every pool (a static array, as above). In the
  * program pool_main records the table and returns. In a spawned worker or

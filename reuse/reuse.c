@@ -314,9 +314,7 @@ static struct options parse_options(int argc, char *argv[])
 /* ---- main: the tutorial's advice ------------------------------------------- */
 
 /* What a spawned worker may be asked to run: it finds each by its name. */
-static const struct pool_task tasks[] = {
-    POOL_TASK(square_task),
-};
+static const struct pool_task tasks[] = { POOL_TASK(square_task) };
 
 int main(int argc, char *argv[])
 {

@@ -643,8 +643,7 @@ static struct options parse_options(int argc, char *argv[])
  */
 /* What a spawned worker may be asked to run: it finds each by its name. */
 static const struct pool_task tasks[] = {
-    POOL_TASK(append),
-    POOL_TASK(take_lock),
+    POOL_TASK(append), POOL_TASK(take_lock),
 };
 
 int main(int argc, char *argv[])

@@ -81,7 +81,7 @@ B() { t "$ROOT/bench/bench" "$@"; }
 @test "bench: with python3, the tutorial's rows get a Python time and a ratio" {
     command -v python3 >/dev/null || skip "python3 not installed"
     run -0 B --quick -w 2 --only tutorial -u 0.002 --python "$ROOT/bench/tutorial.py"
-    [[ "$output" == *"python: CPython "*", 8 figures"* ]]
+    [[ "$output" == *"python: CPython "*", 10 figures"* ]]
     for name in serial_sleep processes_sleep threads_sleep \
                 serial_square processes_square threads_square; do
         # name, C time, Python time, C/python: a number, not "-".
@@ -147,11 +147,11 @@ B() { t "$ROOT/bench/bench" "$@"; }
         echo "want: a whole run, to 'targets met:'"; echo "got:  $output"; false; }
 }
 
-@test "bench: tutorial.py prints its eight figures, and rejects bad flags" {
+@test "bench: tutorial.py prints its ten figures, and rejects bad flags" {
     command -v python3 >/dev/null || skip "python3 not installed"
     run -0 t python3 "$ROOT/bench/tutorial.py" --quick -r 1 -w 2 -u 0.001
     [ "${lines[0]%% *}" = "#" ]
-    [ "$(grep -cE $'^[a-z_]+\t[0-9]+\\.[0-9]+$' <<<"$output")" -eq 8 ]
+    [ "$(grep -cE $'^[a-z_]+\t[0-9]+\\.[0-9]+$' <<<"$output")" -eq 10 ]
     run -2 t python3 "$ROOT/bench/tutorial.py" -w 0
     run -2 t python3 "$ROOT/bench/tutorial.py" -r abc
     run -2 t python3 "$ROOT/bench/tutorial.py" -u 0
@@ -178,4 +178,13 @@ EOF_CASES
     # of this checkout only: another checkout's tests may be running bench.
     n=$(pgrep -fc "^$ROOT/bench/bench ") || true
     [ "${n:-0}" -eq 0 ] || { echo "want: 0 left"; echo "got:  $n"; false; }
+}
+
+@test "bench: the lifecycle group times spawn and forkserver pools too" {
+    run -0 t "$ROOT/bench/bench" --quick --only lifecycle -w 2
+    grep -qE '^  processes pool, spawn +[0-9.]+ (us|ms)' <<<"$output" || { echo "$output"; false; }
+    grep -qE '^  processes pool, forkserver +[0-9.]+ (us|ms)' <<<"$output"
+    run -0 t "$ROOT/bench/bench" --quick --only lifecycle -w 2 --start spawn
+    grep -qE '^  processes pool, spawn +[0-9.]+ (us|ms)' <<<"$output"
+    [ "$(grep -c '^  processes pool, spawn ' <<<"$output")" -eq 1 ]
 }

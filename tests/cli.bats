@@ -90,7 +90,7 @@ expect_usage_error() {
 }
 
 @test "cli: --start takes fork, spawn or forkserver, and nothing else" {
-    for p in basic timing reuse shared; do
+    for p in basic timing reuse shared bench; do
         for v in bogus '' Fork 'spawn ' fork,spawn; do
             expect_usage_error "$p" --start "$v"
             [ "${stderr_lines[0]}" = "$p: --start: expected fork, spawn or forkserver, got '$v'" ] ||

@@ -31,7 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "pool.h"
+#include "testlib.h"
 
 /* ---- fault injection ----------------------------------------------------- */
 
@@ -84,35 +86,8 @@ int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a,
 
 /* ---- checking ------------------------------------------------------------ */
 
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__,  \
-                    #cond);                                                   \
-            fprintf(stderr, __VA_ARGS__);                                     \
-            fputc('\n', stderr);                                              \
-            exit(1);                                                          \
-        }                                                                     \
-    } while (0)
-
 static enum pool_kind kind;
 static const char *kind_name;
-
-static double now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void nap_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 static struct pool *open_or_fail(int workers)
 {
@@ -121,34 +96,6 @@ static struct pool *open_or_fail(int workers)
     CHECK(p != NULL, "pool_open(%s, %d): %s", kind_name, workers,
           strerror(errno));
     return p;
-}
-
-/* Descriptors this process holds now. */
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *e;
-    int n = 0;
-
-    CHECK(d != NULL, "opendir /proc/self/fd: %s", strerror(errno));
-    while ((e = readdir(d)))
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n - 1; /* the one opendir holds */
-}
-
-/* Threads this process runs now. */
-static int count_threads(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    struct dirent *e;
-    int n = 0;
-
-    CHECK(d != NULL, "opendir /proc/self/task: %s", strerror(errno));
-    while ((e = readdir(d)))
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
 }
 
 /* count_threads(), once it equals `want` or a second has passed. A thread
@@ -266,25 +213,7 @@ static int count_only(const void *arg, void *result)
     return 0;
 }
 
-#define BIG (1u << 20) /* 1 MiB: far more than a pipe or socket buffer */
-
-static int invert(const void *arg, void *result)
-{
-    const unsigned char *in = arg;
-    unsigned char *out = result;
-
-    for (size_t i = 0; i < BIG; i++)
-        out[i] = (unsigned char)~in[i];
-    return 0;
-}
-
 /* ---- cases --------------------------------------------------------------- */
-
-static void fill(long *args, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        args[i] = (long)i;
-}
 
 static void check_squares(const struct out *o, size_t n, size_t skip1,
                           size_t skip2)

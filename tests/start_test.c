@@ -31,17 +31,7 @@
 #include "clock.h"
 #include "err.h"
 #include "pool.h"
-
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__,  \
-                    #cond);                                                   \
-            fprintf(stderr, __VA_ARGS__);                                     \
-            fputc('\n', stderr);                                              \
-            exit(1);                                                          \
-        }                                                                     \
-    } while (0)
+#include "testlib.h"
 
 static enum pool_start method;
 static const char *method_name;
@@ -49,14 +39,6 @@ static const char *method_name;
 /* Set by main() after pool_main and before any pool opens: a forked worker
  * sees it, a fresh image never runs that line. */
 static long set_in_main;
-
-static void nap_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 /* ---- tasks (the table below names those a fresh image may run) ---------- */
 
@@ -96,18 +78,6 @@ static int picky(const void *arg, void *result)
     if (*(const long *)arg == 3)
         return ERANGE;
     return square(arg, result);
-}
-
-#define BIG (1u << 20) /* 1 MiB: far more than a socket buffer */
-
-static int invert(const void *arg, void *result)
-{
-    const unsigned char *in = arg;
-    unsigned char *out = result;
-
-    for (size_t i = 0; i < BIG; i++)
-        out[i] = (unsigned char)~in[i];
-    return 0;
 }
 
 /* Item 3 closes its worker's channel (every socket above 2: under spawn
@@ -179,12 +149,6 @@ static struct pool *open_or_fail(int workers)
     CHECK(p != NULL, "pool_open_start(%s, %d): %s: %s", method_name, workers,
           strerror(errno), pool_error(NULL));
     return p;
-}
-
-static void fill(long *args, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        args[i] = (long)i;
 }
 
 static void map_squares(struct pool *p, size_t n, size_t chunksize)
@@ -264,19 +228,6 @@ static int children_settled(pid_t parent, int want)
         n = children_of(parent, pids, 64);
     }
     return n;
-}
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *e;
-    int n = 0;
-
-    CHECK(d != NULL, "opendir /proc/self/fd: %s", strerror(errno));
-    while ((e = readdir(d)))
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n - 1; /* the one opendir holds */
 }
 
 /* ---- cases ---------------------------------------------------------------- */
@@ -519,7 +470,7 @@ static void case_before_main(void)
           strcmp(pool_error(NULL), "unknown start method 7") == 0,
           "words: '%s'", pool_error(NULL));
 
-    pool_main(tasks, sizeof tasks / sizeof tasks[0]);
+    POOL_MAIN(tasks);
     p = open_or_fail(2);
     map_squares(p, 60, 1);
     pool_free(p);
@@ -680,7 +631,7 @@ int main(int argc, char *argv[])
         case_before_main();
         return 0;
     }
-    pool_main(tasks, sizeof tasks / sizeof tasks[0]);
+    POOL_MAIN(tasks);
     set_in_main = 42; /* what only a forked worker will see */
 
     if (argc == 2 && strcmp(argv[1], "list") == 0) {

@@ -435,9 +435,7 @@ static struct options parse_options(int argc, char *argv[])
 
 /* What a spawned worker may be asked to run: it finds each by its name. */
 static const struct pool_task tasks[] = {
-    POOL_TASK(sleep_task),
-    POOL_TASK(square_task),
-    POOL_TASK(cpu_task),
+    POOL_TASK(sleep_task), POOL_TASK(square_task), POOL_TASK(cpu_task),
 };
 
 int main(int argc, char *argv[])
