@@ -106,9 +106,7 @@ char *shm_results(struct shm_ctl *ctl, size_t count, size_t arg_size)
 
 /* ---- spinning ------------------------------------------------------------ */
 
-/* A hint to the CPU that we are in a spin loop: it slows the loop down and
- * lets a sibling hyper-thread run. */
-static void cpu_relax(void)
+void shm_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -170,7 +168,7 @@ bool shm_spin_on(struct shm_spin *s)
 {
     long long t;
 
-    cpu_relax();
+    shm_cpu_relax();
     if (++s->looks % 64)
         return true;
     t = shm_now_ns();

@@ -58,9 +58,8 @@
 #include <time.h>
 
 #include "pool_impl.h"
+#include "shm_channel.h"
 
-/* Spin this long by default: about a wake-up's cost, many times over. */
-#define DEFAULT_SPIN_US 1000
 /* A gap this long between two looks at the clock means we were preempted;
  * then nobody in the pool spins for a while: the CPUs are wanted. The while
  * starts at BACKOFF_MIN_NS and grows fourfold, up to BACKOFF_MAX_NS, each
@@ -134,24 +133,8 @@ static void run_chunk(struct thread_pool *tp, struct pool_job *job, size_t c)
 
 /* ---- spinning ----------------------------------------------------------- */
 
-/* A hint to the CPU that we are in a spin loop: it slows the loop down and
- * lets a sibling hyper-thread run. */
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
-static long long now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+/* The pause, the clock and POOL_SPIN_US are shm_channel.h's, shared with
+ * the process pool's regions. */
 
 struct spin {
     long long start, last; /* ns */
@@ -160,7 +143,7 @@ struct spin {
 
 static struct spin spin_start(void)
 {
-    long long t = now_ns();
+    long long t = shm_now_ns();
 
     return (struct spin){ t, t, 0 };
 }
@@ -169,7 +152,7 @@ static struct spin spin_start(void)
  * preempted lately. */
 static bool may_spin(const struct thread_pool *tp)
 {
-    return tp->spin_ns > 0 && now_ns() >= atomic_load(&tp->calm_from);
+    return tp->spin_ns > 0 && shm_now_ns() >= atomic_load(&tp->calm_from);
 }
 
 /* Was the spinner preempted since its last look at the clock (at time t)?
@@ -212,32 +195,16 @@ static bool spin_on(struct thread_pool *tp, struct spin *s)
 {
     long long t;
 
-    cpu_relax();
+    shm_cpu_relax();
     if (++s->looks % 64)
         return true;
-    t = now_ns();
+    t = shm_now_ns();
     if (preempted(tp, s, t) || t - s->start > tp->spin_ns)
         return false;
     s->last = t;
     if (s->looks % 256 == 0)
         sched_yield();
     return true;
-}
-
-/* POOL_SPIN_US from the environment, in ns; the default if unset or bad. */
-static long long spin_budget_ns(void)
-{
-    const char *text = getenv("POOL_SPIN_US");
-    char *end;
-    long us;
-
-    if (!text || !*text)
-        return DEFAULT_SPIN_US * 1000LL;
-    errno = 0;
-    us = strtol(text, &end, 10);
-    if (errno || *end || us < 0 || us > 1000000)
-        return DEFAULT_SPIN_US * 1000LL;
-    return us * 1000LL;
 }
 
 /* ---- the workers --------------------------------------------------------- */
@@ -268,7 +235,7 @@ static void await_news(struct thread_pool *tp, unsigned long *seen)
                                                      memory_order_acquire);
             if (now != *seen) {
                 *seen = now;
-                preempted(tp, &s, now_ns());
+                preempted(tp, &s, shm_now_ns());
                 return;
             }
         } while (spin_on(tp, &s));
@@ -380,7 +347,7 @@ static int tp_start(struct pool *pool)
     pthread_cond_init(&tp->done, NULL);
     tp->cpus = pool_cpu_count();
     /* On one CPU a spinner only ever keeps it from the thread it waits for. */
-    tp->spin_ns = tp->cpus > 1 ? spin_budget_ns() : 0;
+    tp->spin_ns = shm_spin_budget_ns(); /* 0 on one CPU */
     pool->impl = tp;
     /* Workers start with every signal blocked, so a signal sent to the
      * process is handled by the caller's threads, not in the middle of a
@@ -414,7 +381,7 @@ static int wake_sleepers(struct thread_pool *tp, size_t chunks_left)
 
     if (n == 0)
         return 0;
-    atomic_store(&tp->woke_at, now_ns());
+    atomic_store(&tp->woke_at, shm_now_ns());
     pthread_mutex_lock(&tp->lock);
     if (chunks_left == 1)
         pthread_cond_signal(&tp->work);
@@ -448,7 +415,7 @@ static bool spin_until_done(struct thread_pool *tp,
         if (s.last - s.start > WAKE_AFTER_NS && chunks_left(tp, job))
             return false;
     }
-    preempted(tp, &s, now_ns());
+    preempted(tp, &s, shm_now_ns());
     return true;
 }
 

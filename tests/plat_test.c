@@ -94,6 +94,23 @@ static const struct pool_task tasks[] = { POOL_TASK(square_long),
 
 /* ---- the caller's children, from /proc ----------------------------------- */
 
+/* The state letter and parent of pid, from /proc/PID/stat. False when it
+ * is gone. */
+static bool proc_stat(pid_t pid, char *state, long *ppid)
+{
+    char path[64], buf[512];
+
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    char *p = strrchr(buf, ')'); /* the name may hold anything */
+    return p && sscanf(p + 1, " %c %ld", state, ppid) == 2;
+}
+
 /* Call fn for every process whose parent is `parent`. */
 static void each_child(pid_t parent, void (*fn)(pid_t pid, void *ctx),
                        void *ctx)
@@ -104,22 +121,13 @@ static void each_child(pid_t parent, void (*fn)(pid_t pid, void *ctx),
     if (!d)
         die("opendir /proc");
     while ((e = readdir(d))) {
-        char path[300], buf[512];
-        if (!isdigit((unsigned char)e->d_name[0]))
-            continue;
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t len = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[len] = '\0';
-        char *p = strrchr(buf, ')'); /* the name may hold anything */
         long ppid;
         char state;
-        if (p && sscanf(p + 1, " %c %ld", &state, &ppid) == 2 &&
-            ppid == parent && state != 'Z')
-            fn((pid_t)atol(e->d_name), ctx);
+        if (!isdigit((unsigned char)e->d_name[0]))
+            continue;
+        pid_t pid = (pid_t)atol(e->d_name);
+        if (proc_stat(pid, &state, &ppid) && ppid == parent && state != 'Z')
+            fn(pid, ctx);
     }
     closedir(d);
 }
@@ -384,16 +392,9 @@ static void mode_map(int workers, int rounds)
 static bool all_asleep(const struct pids *p)
 {
     for (int i = 1; i < p->n; i++) {
-        char path[64], buf[256];
-        snprintf(path, sizeof path, "/proc/%ld/stat", (long)p->pid[i]);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t len = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[len] = '\0';
-        char *s = strrchr(buf, ')');
-        if (s && s[2] == 'R')
+        long ppid;
+        char state;
+        if (proc_stat(p->pid[i], &state, &ppid) && state == 'R')
             return false;
     }
     return true;
@@ -524,17 +525,13 @@ static void kill_one(pid_t pid, void *ctx)
  * second thread, and holds its channel until that one is gone too. */
 static bool ended(pid_t pid)
 {
-    char path[64], buf[256];
+    char path[64];
     int threads = 0;
+    long ppid;
+    char state;
 
-    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
+    if (!proc_stat(pid, &state, &ppid))
         return true;
-    size_t len = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[len] = '\0';
-    char *p = strrchr(buf, ')');
     snprintf(path, sizeof path, "/proc/%ld/task", (long)pid);
     DIR *d = opendir(path);
     struct dirent *e;
@@ -542,7 +539,7 @@ static bool ended(pid_t pid)
         threads += e->d_name[0] != '.';
     if (d)
         closedir(d);
-    return !p || ((p[2] == 'Z' || p[2] == 'X') && threads <= 1);
+    return (state == 'Z' || state == 'X') && threads <= 1;
 }
 
 /* Kill a worker right after a map, while it still watches its region, and
