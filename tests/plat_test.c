@@ -474,11 +474,11 @@ static void mode_crowd(int workers, int rounds)
 static void check_sizes(struct pool *pool, int maps)
 {
     static long small[3000], out[3000];
-    char *big = malloc(64L * BIG), *bout = malloc(64L * BIG);
+    char *big = calloc(64, BIG), *bout = calloc(64, BIG);
     unsigned long x = 12345;
 
     if (!big || !bout)
-        die("malloc");
+        die("calloc");
     for (int m = 0; m < maps; m++) {
         x = x * 6364136223846793005UL + 1442695040888963407UL;
         size_t n = (x >> 33) % 3000, chunk = (x >> 20) % 7 ? (x >> 8) % 300 : 0;
