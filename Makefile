@@ -25,7 +25,8 @@ BATS         ?= bats
 BATS_FLAGS   ?= --print-output-on-failure
 
 # Sanitizer reports go to files, never into a test's output, and any file
-# found after the run fails the target: a report cannot go unnoticed.
+# found after the run fails the target: a report cannot go unnoticed. The
+# reports are looked for even when a test failed.
 SANLOG := $(CURDIR)/.sanitizer-logs
 
 # valgrind writes one log per process, workers included (their exit status
@@ -74,14 +75,14 @@ asan:
 	rm -rf $(SANLOG) && mkdir -p $(SANLOG)
 	ASAN_OPTIONS=log_path=$(SANLOG)/asan:detect_leaks=1 \
 	UBSAN_OPTIONS=log_path=$(SANLOG)/ubsan:print_stacktrace=1:halt_on_error=1 \
-	$(MAKE) SANITIZE=address,undefined test
-	@$(MAKE) -s sanlog-empty
+	$(MAKE) SANITIZE=address,undefined test; status=$$?; \
+	$(MAKE) -s sanlog-empty && exit $$status
 
 tsan:
 	rm -rf $(SANLOG) && mkdir -p $(SANLOG)
 	TSAN_OPTIONS=log_path=$(SANLOG)/tsan:halt_on_error=1 \
-	$(MAKE) SANITIZE=thread test
-	@$(MAKE) -s sanlog-empty
+	$(MAKE) SANITIZE=thread test; status=$$?; \
+	$(MAKE) -s sanlog-empty && exit $$status
 
 sanlog-empty:
 	@if [ -n "$$(ls -A $(SANLOG))" ]; then \

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "pool.h"
+#include "stats.h"
 
 /* ---- settings (bench.c) -------------------------------------------------- */
 
@@ -60,8 +61,6 @@ struct fig *figs_new(int k);
 void measure(struct fig *figs, int k);
 void measure_runs(struct fig *figs, int k, int runs);
 
-/* The median of v[0..n) (n >= 1); v is sorted in place. */
-double median(double *v, int n);
 
 /* malloc, every byte written, or exit 1. */
 void *xmalloc(size_t size);

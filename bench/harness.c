@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "stats.h"
 #include "clock.h"
 #include "err.h"
 
@@ -28,19 +29,6 @@ struct fig *figs_new(int k)
     return figs;
 }
 
-/* qsort's order for doubles: ascending. */
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* Time f->reps repeats; seconds per repeat. */
 static double batch(struct fig *f)

@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include "shm_channel.h"
+#include "spin.h"
 
 /* Spin this long by default: about a wake-up's cost, many times over. */
-#define DEFAULT_SPIN_US 1000
 /* A gap this long between two looks at the clock means we were preempted;
  * then nobody spins for BACKOFF_NS: the CPUs are wanted. */
 #define PREEMPTED_NS 200000
@@ -106,49 +106,22 @@ char *shm_results(struct shm_ctl *ctl, size_t count, size_t arg_size)
 
 /* ---- spinning ------------------------------------------------------------ */
 
-void shm_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
 
-long long shm_now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 long long shm_spin_budget_ns(void)
 {
-    const char *text = getenv("POOL_SPIN_US");
-    char *end;
-    long us;
-
     /* On one CPU a spinner only ever keeps it from the one it waits for. */
-    if (pool_cpu_count() < 2)
-        return 0;
-    if (!text || !*text)
-        return DEFAULT_SPIN_US * 1000LL;
-    errno = 0;
-    us = strtol(text, &end, 10);
-    if (errno || *end || us < 0 || us > 1000000)
-        return DEFAULT_SPIN_US * 1000LL;
-    return us * 1000LL;
+    return pool_cpu_count() < 2 ? 0 : spin_budget_ns();
 }
 
 bool shm_may_spin(long long budget, atomic_llong *calm_from)
 {
-    return budget > 0 && shm_now_ns() >= atomic_load(calm_from);
+    return budget > 0 && spin_now_ns() >= atomic_load(calm_from);
 }
 
 struct shm_spin shm_spin_start(long long budget, atomic_llong *calm_from)
 {
-    long long t = shm_now_ns();
+    long long t = spin_now_ns();
 
     return (struct shm_spin){ t, t, budget, 0, calm_from };
 }
@@ -168,10 +141,10 @@ bool shm_spin_on(struct shm_spin *s)
 {
     long long t;
 
-    shm_cpu_relax();
+    spin_relax();
     if (++s->looks % 64)
         return true;
-    t = shm_now_ns();
+    t = spin_now_ns();
     if (preempted(s, t) || t - s->start > s->budget)
         return false;
     s->last = t;
@@ -182,5 +155,5 @@ bool shm_spin_on(struct shm_spin *s)
 
 void shm_spin_end(struct shm_spin *s)
 {
-    preempted(s, shm_now_ns());
+    preempted(s, spin_now_ns());
 }

@@ -86,16 +86,9 @@ char *shm_results(struct shm_ctl *ctl, size_t count, size_t arg_size);
 
 /* ---- spinning: POOL_SPIN_US, the rules of the thread pool ---------------- */
 
-/* POOL_SPIN_US from the environment in ns (0: never spin), 0 on one CPU.
- * The thread pool reads it here too: one knob for both kinds. */
+/* POOL_SPIN_US from the environment in ns (0: never spin), 0 on one CPU. */
 long long shm_spin_budget_ns(void);
 
-/* CLOCK_MONOTONIC in ns: the same clock in every process. */
-long long shm_now_ns(void);
-
-/* A hint to the CPU that we are in a spin loop (pause): it slows the loop
- * down and lets a sibling hyper-thread run. */
-void shm_cpu_relax(void);
 
 struct shm_spin {
     long long start, last, budget; /* ns */

@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "pool_impl.h"
+#include "process.h"
 #include "start.h"
 
 extern char **environ;
@@ -241,30 +242,7 @@ struct srv_msg {
 /* Send m on fd, with `pass` (>= 0) attached as SCM_RIGHTS. */
 static int srv_send(int fd, const struct srv_msg *m, int pass)
 {
-    union { /* aligned as a cmsghdr must be */
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct iovec iov = { (void *)m, sizeof *m };
-    struct msghdr msg;
-
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (pass >= 0) {
-        memset(&u, 0, sizeof u);
-        msg.msg_control = u.buf;
-        msg.msg_controllen = sizeof u.buf;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &pass, sizeof pass);
-    }
-    while (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0)
-        if (errno != EINTR)
-            return errno;
-    return 0;
+    return pp_send_fd(fd, m, sizeof *m, pass) < 0 ? errno : 0;
 }
 
 /* Receive one message into m, and the descriptor it carries into *passed
@@ -272,33 +250,10 @@ static int srv_send(int fd, const struct srv_msg *m, int pass)
  * at end of file, or an errno value. */
 static int srv_recv(int fd, struct srv_msg *m, int *passed)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct iovec iov = { m, sizeof *m };
-    struct msghdr msg;
-    ssize_t got;
+    ssize_t got = pp_recv_fd(fd, m, sizeof *m, passed);
 
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = u.buf;
-    msg.msg_controllen = sizeof u.buf;
-    while ((got = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0)
-        if (errno != EINTR)
-            return errno;
-    if (passed)
-        *passed = -1;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-        int fd_in;
-        memcpy(&fd_in, CMSG_DATA(c), sizeof fd_in);
-        if (passed)
-            *passed = fd_in;
-        else
-            close(fd_in);
-    }
+    if (got < 0)
+        return errno;
     if (got == 0)
         return EPIPE;
     return (size_t)got == sizeof *m ? 0 : EPROTO;

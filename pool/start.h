@@ -49,7 +49,7 @@ pool_fn *start_task_fn(pool_fn *fn, size_t index);
 
 /* Register start.c's fork handlers. process_pool.c calls this before
  * registering its own, so that every fork takes the two locks in one order
- * (its all_lock first, as its start_slot() does). */
+ * (its all_lock first, as its pp_start_slot() does). */
 void start_atfork(void);
 
 /* process_pool.c's: fd moved to 3 or above (close-on-exec), the original

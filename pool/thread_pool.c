@@ -58,8 +58,9 @@
 #include <time.h>
 
 #include "pool_impl.h"
-#include "shm_channel.h"
+#include "spin.h"
 
+/* Spin this long by default: about a wake-up's cost, many times over. */
 /* A gap this long between two looks at the clock means we were preempted;
  * then nobody in the pool spins for a while: the CPUs are wanted. The while
  * starts at BACKOFF_MIN_NS and grows fourfold, up to BACKOFF_MAX_NS, each
@@ -133,8 +134,7 @@ static void run_chunk(struct thread_pool *tp, struct pool_job *job, size_t c)
 
 /* ---- spinning ----------------------------------------------------------- */
 
-/* The pause, the clock and POOL_SPIN_US are shm_channel.h's, shared with
- * the process pool's regions. */
+
 
 struct spin {
     long long start, last; /* ns */
@@ -143,7 +143,7 @@ struct spin {
 
 static struct spin spin_start(void)
 {
-    long long t = shm_now_ns();
+    long long t = spin_now_ns();
 
     return (struct spin){ t, t, 0 };
 }
@@ -152,7 +152,7 @@ static struct spin spin_start(void)
  * preempted lately. */
 static bool may_spin(const struct thread_pool *tp)
 {
-    return tp->spin_ns > 0 && shm_now_ns() >= atomic_load(&tp->calm_from);
+    return tp->spin_ns > 0 && spin_now_ns() >= atomic_load(&tp->calm_from);
 }
 
 /* Was the spinner preempted since its last look at the clock (at time t)?
@@ -195,10 +195,10 @@ static bool spin_on(struct thread_pool *tp, struct spin *s)
 {
     long long t;
 
-    shm_cpu_relax();
+    spin_relax();
     if (++s->looks % 64)
         return true;
-    t = shm_now_ns();
+    t = spin_now_ns();
     if (preempted(tp, s, t) || t - s->start > tp->spin_ns)
         return false;
     s->last = t;
@@ -206,6 +206,7 @@ static bool spin_on(struct thread_pool *tp, struct spin *s)
         sched_yield();
     return true;
 }
+
 
 /* ---- the workers --------------------------------------------------------- */
 
@@ -235,7 +236,7 @@ static void await_news(struct thread_pool *tp, unsigned long *seen)
                                                      memory_order_acquire);
             if (now != *seen) {
                 *seen = now;
-                preempted(tp, &s, shm_now_ns());
+                preempted(tp, &s, spin_now_ns());
                 return;
             }
         } while (spin_on(tp, &s));
@@ -347,7 +348,7 @@ static int tp_start(struct pool *pool)
     pthread_cond_init(&tp->done, NULL);
     tp->cpus = pool_cpu_count();
     /* On one CPU a spinner only ever keeps it from the thread it waits for. */
-    tp->spin_ns = shm_spin_budget_ns(); /* 0 on one CPU */
+    tp->spin_ns = tp->cpus > 1 ? spin_budget_ns() : 0;
     pool->impl = tp;
     /* Workers start with every signal blocked, so a signal sent to the
      * process is handled by the caller's threads, not in the middle of a
@@ -381,7 +382,7 @@ static int wake_sleepers(struct thread_pool *tp, size_t chunks_left)
 
     if (n == 0)
         return 0;
-    atomic_store(&tp->woke_at, shm_now_ns());
+    atomic_store(&tp->woke_at, spin_now_ns());
     pthread_mutex_lock(&tp->lock);
     if (chunks_left == 1)
         pthread_cond_signal(&tp->work);
@@ -415,7 +416,7 @@ static bool spin_until_done(struct thread_pool *tp,
         if (s.last - s.start > WAKE_AFTER_NS && chunks_left(tp, job))
             return false;
     }
-    preempted(tp, &s, shm_now_ns());
+    preempted(tp, &s, spin_now_ns());
     return true;
 }
 

@@ -59,13 +59,17 @@ expect_eq() {
 # its own, then wait (up to 5 s) until no process of that session is left:
 # a worker, a fork server or a child that outlived PROG would be. Unlike a
 # count by name, other runs of the same program elsewhere do not count.
-# PROG's output goes to a file, so a leftover holding it cannot stall us.
+# PROG's output goes to a file, so a leftover holding it cannot stall us;
+# it is in $output and $lines afterwards, as after `run`.
 leaves_nothing() {
     local sidfile=$BATS_TEST_TMPDIR/sid.$$ out=$BATS_TEST_TMPDIR/out.$$ sid
     # shellcheck disable=SC2016 # "$1" is for the inner shell
     run t setsid --wait bash -c 'echo $$ >"$1"; exec "${@:3}" >"$2" 2>&1' \
         _ "$sidfile" "$out" "$@"
     [ "$status" -eq 0 ] || { echo "$* exited $status:"; cat "$out"; return 1; }
+    output=$(cat "$out")
+    # shellcheck disable=SC2034 # for the caller, as run sets it
+    mapfile -t lines <<<"$output"
     sid=$(cat "$sidfile")
     for _ in $(seq 50); do
         pgrep -s "$sid" >/dev/null || return 0
@@ -73,4 +77,24 @@ leaves_nothing() {
     done
     echo "left behind by $*: $(pgrep -a -s "$sid")"
     return 1
+}
+
+# table_row NAME: the numbers of the row NAME of a latency_test or plat_test
+# table in $output (median, min, max, ratio, then the counts per map),
+# space-separated.
+table_row() {
+    grep -F "  $1  " <<<"$output" | head -1 | sed "s/^  $1 *//" |
+        tr -d '()x-' | tr -s ' ' | sed 's/ us / /; s/^ //'
+}
+
+# any_spin_maps DRIVER KIND: DRIVER (latency_test or plat_test) maps right
+# under any POOL_SPIN_US, even a bad one: its KIND rows are all there (the
+# driver itself checks every result).
+any_spin_maps() {
+    local spin
+    for spin in 0 1 50 1000000 -5 abc ''; do
+        POOL_SPIN_US=$spin run -0 t "$ROOT/tests/$1" -q -r 1 map
+        [[ "$output" == *"$2, POOL_SPIN_US=0"* ]] ||
+            { echo "POOL_SPIN_US='$spin': no rows"; echo "$output"; return 1; }
+    done
 }

@@ -12,21 +12,14 @@ load helpers
 
 L() { t "$ROOT/tests/latency_test" "$@"; }
 
-# row NAME: the numbers of the row NAME in $output (median, min, max, ratio,
-# voluntary and involuntary switches per map), space-separated.
-row() {
-    grep -F "  $1  " <<<"$output" | head -1 | sed "s/^  $1 *//" |
-        tr -d '()x-' | tr -s ' ' | sed 's/ us / /; s/^ //'
-}
-
 @test "latency: map prints the thread rows, and the OpenMP rows when built with it" {
     run -0 L -q map
     echo "$output"
     [ "${lines[0]}" = "map: x*x over 1000 longs, 2 workers, pool opened once, default chunksize" ]
     for name in "threads" "threads, POOL_SPIN_US=0"; do
-        read -r med _ _ _ vol inv <<<"$(row "$name")"
+        read -r med _ _ _ vol inv <<<"$(table_row "$name")"
         [[ "$med" =~ ^[0-9]+\.[0-9]+$ && "$vol" =~ ^[0-9.]+$ && "$inv" =~ ^[0-9.]+$ ]] ||
-            { echo "row '$name': want a median and two counts, got '$(row "$name")'"; false; }
+            { echo "row '$name': want a median and two counts, got '$(table_row "$name")'"; false; }
     done
     if grep -q 'no OpenMP rows' <<<"$output"; then
         run -1 grep -c '^  openmp' <<<"$output"
@@ -37,17 +30,13 @@ row() {
 
 @test "latency: with POOL_SPIN_US=0 the pool sleeps between maps" {
     run -0 L -q map
-    read -r _ _ _ _ vol _ <<<"$(row "threads, POOL_SPIN_US=0")"
+    read -r _ _ _ _ vol _ <<<"$(table_row "threads, POOL_SPIN_US=0")"
     echo "sleeps (voluntary switches) per map: want >= 0.5, got '$vol'"
     awk -v v="$vol" 'BEGIN { exit !(v >= 0.5) }'
 }
 
 @test "latency: any POOL_SPIN_US, even a bad one, maps right" {
-    for spin in 0 1 50 1000000 -5 abc ''; do
-        POOL_SPIN_US=$spin run -0 L -q -r 1 map
-        [[ "$output" == *"threads, POOL_SPIN_US=0"* ]] ||
-            { echo "POOL_SPIN_US='$spin': no rows"; echo "$output"; false; }
-    done
+    any_spin_maps latency_test threads
 }
 
 @test "latency: an idle pool stops spinning (wide margin: under 20% of a CPU)" {
@@ -75,13 +64,13 @@ row() {
 }
 
 @test "latency: crowd: 4 workers a CPU, and beside busy processes, maps finish" {
-    run -0 L -q crowd
+    # Its busy processes and its pool's threads are gone when it ends.
+    leaves_nothing "$ROOT/tests/latency_test" -q crowd
     echo "$output"
     cpus=$(nproc)
     [ "${lines[0]}" = "crowd: $((4 * cpus)) workers on $cpus CPUs" ]
     grep -q "^crowd: 2 workers beside $cpus busy processes$" <<<"$output"
     [ "$(grep -c '^  threads' <<<"$output")" -eq 4 ]
-    [ "$(processes_named latency_test)" -eq 0 ]
 }
 
 @test "latency: bad usage: one line and the usage, exit 2" {

@@ -50,8 +50,8 @@
 #include "err.h"
 #include "pool.h"
 #include "poolrun.h"
+#include "rounds.h"
 
-#define N_ITEMS 1000
 #define MAX_ROWS 4
 
 static const char usage[] =
@@ -60,34 +60,21 @@ static const char usage[] =
     "  -w N   workers (default 2; crowd: 4 per CPU)\n"
     "  -q     quick: 3 rounds of 2 ms (for the tests)\n";
 
-static long args[N_ITEMS], results[N_ITEMS];
-static double round_s = 0.020; /* how long one round repeats its map */
-
-static int square_long(const void *arg, void *result)
-{
-    long x = *(const long *)arg;
-
-    *(long *)result = x * x;
-    return 0;
-}
-
 /* ---- the rows: one way each to run the map once ------------------------- */
 
-struct row {
-    const char *name;
-    void (*run)(struct row *r);
-    struct pool *pool;
-    int threads;
-    long reps;                      /* maps per round */
-    double per_map[64];             /* seconds, one a round */
-    long vcsw, ivcsw, maps;         /* switches over every round */
-};
-
-static void run_pool(struct row *r)
+/* The process's context switches: voluntary ones are threads that went to
+ * sleep (and someone later paid to wake them), involuntary ones preemption. */
+static void count_switches(long long c[2])
 {
-    map_or_die(r->pool, r->name, square_long, args, sizeof *args, results,
-               sizeof *results, N_ITEMS, 0);
+    struct rusage u;
+
+    getrusage(RUSAGE_SELF, &u);
+    c[0] = u.ru_nvcsw;
+    c[1] = u.ru_nivcsw;
 }
+
+static const struct counts switches = { 2, { "vol/map", "inv/map" },
+                                        count_switches };
 
 #ifdef _OPENMP
 /* Through a pointer the compiler cannot see through: the pool's own work. */
@@ -102,147 +89,7 @@ static void run_omp_task(struct row *r)
         fn(&args[i], &results[i]);
 }
 
-static void run_omp_inline(struct row *r)
-{
-#pragma omp parallel for schedule(dynamic, 125) num_threads(r->threads)
-    for (int i = 0; i < N_ITEMS; i++)
-        results[i] = args[i] * args[i];
-}
 #endif
-
-/* ---- measuring ----------------------------------------------------------- */
-
-static void sleep_s(double s)
-{
-    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-        ;
-}
-
-/* As many maps as fill a round, found by doubling. */
-static void calibrate(struct row *r)
-{
-    double t;
-
-    for (r->reps = 1;; r->reps *= 2) {
-        t = now();
-        for (long k = 0; k < r->reps; k++)
-            r->run(r);
-        if (now() - t >= round_s / 4 || r->reps >= 1L << 22)
-            break;
-    }
-    r->reps = (long)((double)r->reps * round_s / (now() - t + 1e-9)) + 1;
-}
-
-/* Every result right, after a round: a lost or doubled chunk shows here. */
-static void check_results(const struct row *r)
-{
-    for (long i = 0; i < N_ITEMS; i++) {
-        if (results[i] != i * i)
-            fatal("%s: result %ld is %ld, not %ld", r->name, i, results[i],
-                  i * i);
-        results[i] = -1;
-    }
-}
-
-static void measure_round(struct row *r, int round)
-{
-    struct rusage u0, u1;
-    double t;
-
-    getrusage(RUSAGE_SELF, &u0);
-    t = now();
-    for (long k = 0; k < r->reps; k++)
-        r->run(r);
-    r->per_map[round] = (now() - t) / (double)r->reps;
-    getrusage(RUSAGE_SELF, &u1);
-    r->vcsw += u1.ru_nvcsw - u0.ru_nvcsw;
-    r->ivcsw += u1.ru_nivcsw - u0.ru_nivcsw;
-    r->maps += r->reps;
-    check_results(r);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double median_of(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* Every row, in turn, `rounds` times; a pause between rows lets the
- * threads of the row before fall asleep, so that no row runs beside
- * another's spinning. Then one line a row. */
-static void measure(struct row *rows, int nrows, int rounds)
-{
-    double med[MAX_ROWS];
-
-    for (int i = 0; i < nrows; i++)
-        calibrate(&rows[i]);
-    for (int k = 0; k < rounds; k++)
-        for (int i = 0; i < nrows; i++) {
-            sleep_s(0.02);
-            measure_round(&rows[i], k);
-        }
-    printf("  %-26s %7s %17s %6s %7s %7s\n", "us per map", "median",
-           "(min - max)", "ratio", "vol/map", "inv/map");
-    for (int i = 0; i < nrows; i++) {
-        struct row *r = &rows[i];
-
-        med[i] = median_of(r->per_map, rounds); /* sorts: [0] is the min */
-        printf("  %-26s %7.2f (%6.2f - %7.2f) %5.1fx %7.3f %7.3f\n",
-               r->name, med[i] * 1e6, r->per_map[0] * 1e6,
-               r->per_map[rounds - 1] * 1e6, med[i] / med[0],
-               (double)r->vcsw / (double)r->maps,
-               (double)r->ivcsw / (double)r->maps);
-    }
-}
-
-/* A pool opened with POOL_SPIN_US set to `spin` (NULL: unset). */
-static struct pool *open_with_spin(int workers, const char *spin)
-{
-    const char *old = getenv("POOL_SPIN_US");
-    char *saved = old ? strdup(old) : NULL;
-    struct pool *pool;
-
-    if (old && !saved)
-        die("strdup");
-    if (spin)
-        setenv("POOL_SPIN_US", spin, 1);
-    pool = open_or_die(POOL_THREADS, workers);
-    if (saved)
-        setenv("POOL_SPIN_US", saved, 1);
-    else
-        unsetenv("POOL_SPIN_US");
-    free(saved);
-    return pool;
-}
-
-/* The pool's two rows: its spin as the environment sets it, and none. */
-static int pool_rows(struct row *rows, int workers, const char *suffix)
-{
-    static char names[2][64];
-
-    snprintf(names[0], sizeof names[0], "threads%s", suffix);
-    snprintf(names[1], sizeof names[1], "threads%s, POOL_SPIN_US=0", suffix);
-    rows[0] = (struct row){ .name = names[0], .run = run_pool,
-                            .pool = open_with_spin(workers, NULL) };
-    rows[1] = (struct row){ .name = names[1], .run = run_pool,
-                            .pool = open_with_spin(workers, "0") };
-    return 2;
-}
-
-static void free_rows(struct row *rows, int nrows)
-{
-    for (int i = 0; i < nrows; i++)
-        pool_free(rows[i].pool);
-}
 
 /* ---- the three modes ----------------------------------------------------- */
 
@@ -255,14 +102,14 @@ static void mode_map(int workers, int rounds)
            "chunksize\n", N_ITEMS, workers);
 #ifdef _OPENMP
     rows[nrows++] = (struct row){ .name = "openmp dynamic,125, inline",
-                                  .run = run_omp_inline, .threads = workers };
+                                  .run = run_omp, .threads = workers };
     rows[nrows++] = (struct row){ .name = "openmp dynamic,125, task",
                                   .run = run_omp_task, .threads = workers };
 #else
     printf("  (no OpenMP rows: built without -fopenmp)\n");
 #endif
-    nrows += pool_rows(rows + nrows, workers, "");
-    measure(rows, nrows, rounds);
+    nrows += pool_rows(rows + nrows, POOL_THREADS, workers, "");
+    measure_rows(rows, nrows, rounds, &switches);
     free_rows(rows, nrows);
 }
 
@@ -280,7 +127,7 @@ static void mode_idle(int workers, int rounds)
     struct row r = { .name = "idle", .run = run_pool };
     double early[64] = { 0 }, late[64] = { 0 };
 
-    r.pool = open_with_spin(workers, NULL);
+    r.pool = open_with_spin(POOL_THREADS, workers, NULL);
     printf("idle: %d workers left idle for 0.5 s after 20 ms of maps\n",
            workers);
     for (int k = 0; k < rounds; k++) {
@@ -296,7 +143,7 @@ static void mode_idle(int workers, int rounds)
         early[k] = c1 - c0;
         late[k] = cpu_now() - c1;
     }
-    double e = median_of(early, rounds), l = median_of(late, rounds);
+    double e = median(early, rounds), l = median(late, rounds);
     printf("  CPU burnt in the first 5 ms:   %7.3f ms (median of %d)\n",
            e * 1e3, rounds);
     printf("  CPU burnt in the next 495 ms:  %7.3f ms\n", l * 1e3);
@@ -330,15 +177,15 @@ static void mode_crowd(int workers, int rounds)
         workers = 4 * ncpu;
     printf("crowd: %d workers on %d CPUs\n", workers, ncpu);
     snprintf(suffix, sizeof suffix, " %d", workers);
-    nrows = pool_rows(rows, workers, suffix);
-    measure(rows, nrows, rounds);
+    nrows = pool_rows(rows, POOL_THREADS, workers, suffix);
+    measure_rows(rows, nrows, rounds, &switches);
     free_rows(rows, nrows);
 
     printf("crowd: 2 workers beside %d busy processes\n", ncpu);
     for (int i = 0; i < ncpu; i++)
         hogs[i] = start_hog();
-    nrows = pool_rows(rows, 2, "");
-    measure(rows, nrows, rounds);
+    nrows = pool_rows(rows, POOL_THREADS, 2, "");
+    measure_rows(rows, nrows, rounds, &switches);
     free_rows(rows, nrows);
     for (int i = 0; i < ncpu; i++) {
         kill(hogs[i], SIGKILL);
@@ -348,37 +195,14 @@ static void mode_crowd(int workers, int rounds)
 
 int main(int argc, char *argv[])
 {
-    int rounds = 31, workers = 0, c;
-    bool quick = false;
+    int rounds, workers;
 
     prog_init("latency_test", usage);
-    opterr = 0;
-    while ((c = getopt(argc, argv, ":r:w:qh")) != -1) {
-        switch (c) {
-        case 'r': rounds = (int)parse_long("-r", optarg, 1, 63); break;
-        case 'w': workers = parse_workers(optarg); break;
-        case 'q': quick = true; break;
-        case 'h': print_usage(stdout); return 0;
-        default: getopt_error(c, argv);
-        }
-    }
-    if (optind != argc - 1)
-        usage_error("expected one mode: map, idle or crowd");
-    if (quick) {
-        rounds = 3;
-        round_s = 0.002;
-    }
-    for (int i = 0; i < N_ITEMS; i++)
-        args[i] = i;
-
-    const char *mode = argv[optind];
-    if (strcmp(mode, "map") == 0)
-        mode_map(workers ? workers : 2, rounds);
-    else if (strcmp(mode, "idle") == 0)
-        mode_idle(workers ? workers : 2, rounds > 5 ? 5 : rounds);
-    else if (strcmp(mode, "crowd") == 0)
-        mode_crowd(workers, rounds);
-    else
-        usage_error("unknown mode '%s' (map, idle or crowd)", mode);
+    const char *mode = rounds_options(argc, argv, &rounds, &workers,
+                                      "map, idle or crowd");
+    static const struct mode modes[] = {
+        { "map", mode_map }, { "idle", mode_idle }, { "crowd", mode_crowd },
+    };
+    run_mode(modes, 3, mode, workers, rounds);
     return 0;
 }

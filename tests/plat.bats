@@ -13,22 +13,15 @@ load helpers
 
 P() { t "$ROOT/tests/plat_test" "$@"; }
 
-# row NAME: the numbers of the row NAME in $output (median, min, max, ratio,
-# sleeps per map), space-separated.
-row() {
-    grep -F "  $1  " <<<"$output" | head -1 | sed "s/^  $1 *//" |
-        tr -d '()x-' | tr -s ' ' | sed 's/^ //'
-}
-
 @test "plat: map prints the process rows, and OpenMP's when built with it" {
     run -0 P -q map
     echo "$output"
     want="map: x*x over 1000 longs, 2 workers (fork), pool opened once, default chunksize"
     [ "${lines[0]}" = "$want" ] || { echo "want: $want"; echo "got:  ${lines[0]}"; false; }
     for name in "processes" "processes, POOL_SPIN_US=0"; do
-        read -r med _ _ _ sl <<<"$(row "$name")"
+        read -r med _ _ _ sl <<<"$(table_row "$name")"
         [[ "$med" =~ ^[0-9]+\.[0-9]+$ && "$sl" =~ ^[0-9]+\.[0-9]+$ ]] ||
-            { echo "row '$name': want a median and sleeps, got '$(row "$name")'"; false; }
+            { echo "row '$name': want a median and sleeps, got '$(table_row "$name")'"; false; }
     done
     if grep -q 'no OpenMP row' <<<"$output"; then
         run -1 grep -c '^  openmp' <<<"$output"
@@ -39,7 +32,7 @@ row() {
 
 @test "plat: with POOL_SPIN_US=0 every chunk goes through the socket, with sleeps" {
     run -0 P -q map
-    read -r _ _ _ _ sl <<<"$(row "processes, POOL_SPIN_US=0")"
+    read -r _ _ _ _ sl <<<"$(table_row "processes, POOL_SPIN_US=0")"
     echo "sleeps per map (8 chunks, each a round trip): want >= 2, got '$sl'"
     awk -v v="$sl" 'BEGIN { exit !(v >= 2) }'
 }
@@ -82,11 +75,7 @@ row() {
 }
 
 @test "plat: any POOL_SPIN_US, even a bad one, maps right" {
-    for spin in 0 1 50 1000000 -5 abc ''; do
-        POOL_SPIN_US=$spin run -0 P -q -r 1 map
-        [[ "$output" == *"processes, POOL_SPIN_US=0"* ]] ||
-            { echo "POOL_SPIN_US='$spin': no rows"; echo "$output"; false; }
-    done
+    any_spin_maps plat_test processes
 }
 
 @test "plat: more workers than CPUs map right" {

@@ -52,8 +52,8 @@
 #include "err.h"
 #include "pool.h"
 #include "poolrun.h"
+#include "rounds.h"
 
-#define N_ITEMS 1000
 #define MAX_ROWS 3
 #define BIG 40000 /* bytes an item: a chunk of these misses the region */
 
@@ -64,17 +64,6 @@ static const char usage[] =
     "  -w N        workers (default 2; crowd: 4 per CPU)\n"
     "  -q          quick: 3 rounds of 2 ms (for the tests)\n"
     "  --start M   fork, spawn or forkserver (default fork)\n";
-
-static long args[N_ITEMS], results[N_ITEMS];
-static double round_s = 0.020; /* how long one round repeats its map */
-
-static int square_long(const void *arg, void *result)
-{
-    long x = *(const long *)arg;
-
-    *(long *)result = x * x;
-    return 0;
-}
 
 /* A big item: its first long, squared, at both ends of the result. */
 static int square_big(const void *arg, void *result)
@@ -94,21 +83,31 @@ static const struct pool_task tasks[] = { POOL_TASK(square_long),
 
 /* ---- the caller's children, from /proc ----------------------------------- */
 
-/* The state letter and parent of pid, from /proc/PID/stat. False when it
- * is gone. */
-static bool proc_stat(pid_t pid, char *state, long *ppid)
+/* The state letter and the parent of process `pid`, from /proc/PID/stat
+ * (its name may hold anything, so the fields are read after its last ')').
+ * False when the process is gone. */
+static bool proc_stat(const char *pid, char *state, long *ppid)
 {
-    char path[64], buf[512];
+    char path[300], buf[512];
 
-    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
     FILE *f = fopen(path, "r");
     if (!f)
         return false;
     size_t len = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[len] = '\0';
-    char *p = strrchr(buf, ')'); /* the name may hold anything */
+    char *p = strrchr(buf, ')');
     return p && sscanf(p + 1, " %c %ld", state, ppid) == 2;
+}
+
+/* proc_stat() by number. */
+static bool proc_stat_of(pid_t pid, char *state, long *ppid)
+{
+    char name[32];
+
+    snprintf(name, sizeof name, "%ld", (long)pid);
+    return proc_stat(name, state, ppid);
 }
 
 /* Call fn for every process whose parent is `parent`. */
@@ -123,11 +122,10 @@ static void each_child(pid_t parent, void (*fn)(pid_t pid, void *ctx),
     while ((e = readdir(d))) {
         long ppid;
         char state;
-        if (!isdigit((unsigned char)e->d_name[0]))
-            continue;
-        pid_t pid = (pid_t)atol(e->d_name);
-        if (proc_stat(pid, &state, &ppid) && ppid == parent && state != 'Z')
-            fn(pid, ctx);
+        if (isdigit((unsigned char)e->d_name[0]) &&
+            proc_stat(e->d_name, &state, &ppid) && ppid == parent &&
+            state != 'Z')
+            fn((pid_t)atol(e->d_name), ctx);
     }
     closedir(d);
 }
@@ -180,11 +178,14 @@ static long long family(const char *file, const char *key)
     return t.sum;
 }
 
-/* Voluntary context switches: sleeps. */
-static long long sleeps(void)
+/* Voluntary context switches of the caller and its workers: sleeps. */
+static void count_sleeps(long long c[2])
 {
-    return family("status", "voluntary_ctxt_switches:");
+    c[0] = family("status", "voluntary_ctxt_switches:");
 }
+
+static const struct counts sleeps_count = { 1, { "sleeps/map", NULL },
+                                            count_sleeps };
 
 /* The family's pids, found once: a walk of /proc costs more CPU than
  * an idle pool burns, and must not be counted as the pool's. */
@@ -219,153 +220,6 @@ static long long cpu_ns(const struct pids *p)
 
 /* ---- the rows ------------------------------------------------------------ */
 
-struct row {
-    const char *name;
-    void (*run)(struct row *r);
-    struct pool *pool;
-    int threads;
-    long reps;                      /* maps per round */
-    double per_map[64];             /* seconds, one a round */
-    long long sleeps, maps;
-};
-
-static void run_pool(struct row *r)
-{
-    map_or_die(r->pool, r->name, square_long, args, sizeof *args, results,
-               sizeof *results, N_ITEMS, 0);
-}
-
-#ifdef _OPENMP
-static void run_omp(struct row *r)
-{
-#pragma omp parallel for schedule(dynamic, 125) num_threads(r->threads)
-    for (int i = 0; i < N_ITEMS; i++)
-        results[i] = args[i] * args[i];
-}
-#endif
-
-static void sleep_s(double s)
-{
-    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-        ;
-}
-
-/* As many maps as fill a round, found by doubling. */
-static void calibrate(struct row *r)
-{
-    double t;
-
-    for (r->reps = 1;; r->reps *= 2) {
-        t = now();
-        for (long k = 0; k < r->reps; k++)
-            r->run(r);
-        if (now() - t >= round_s / 4 || r->reps >= 1L << 22)
-            break;
-    }
-    r->reps = (long)((double)r->reps * round_s / (now() - t + 1e-9)) + 1;
-}
-
-/* Every result right, after a round: a lost or doubled chunk shows here. */
-static void check_results(const struct row *r)
-{
-    for (long i = 0; i < N_ITEMS; i++) {
-        if (results[i] != i * i)
-            fatal("%s: result %ld is %ld, not %ld", r->name, i, results[i],
-                  i * i);
-        results[i] = -1;
-    }
-}
-
-static void measure_round(struct row *r, int round)
-{
-    long long s0 = sleeps();
-    double t = now();
-
-    for (long k = 0; k < r->reps; k++)
-        r->run(r);
-    r->per_map[round] = (now() - t) / (double)r->reps;
-    r->sleeps += sleeps() - s0;
-    r->maps += r->reps;
-    check_results(r);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double median_of(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* Every row, in turn, `rounds` times; a pause between rows lets the
- * workers of the row before fall asleep. Then one line a row. */
-static void measure(struct row *rows, int nrows, int rounds)
-{
-    for (int i = 0; i < nrows; i++)
-        calibrate(&rows[i]);
-    for (int k = 0; k < rounds; k++)
-        for (int i = 0; i < nrows; i++) {
-            sleep_s(0.02);
-            measure_round(&rows[i], k);
-        }
-    printf("  %-24s %8s %19s %6s %9s\n", "us per map", "median",
-           "(min - max)", "ratio", "sleeps/map");
-    double first = 0;
-    for (int i = 0; i < nrows; i++) {
-        struct row *r = &rows[i];
-        double med = median_of(r->per_map, rounds); /* sorts: [0] is min */
-        if (i == 0)
-            first = med;
-        printf("  %-24s %8.2f (%7.2f - %8.2f) %5.1fx %9.2f\n", r->name,
-               med * 1e6, r->per_map[0] * 1e6, r->per_map[rounds - 1] * 1e6,
-               med / first, (double)r->sleeps / (double)r->maps);
-    }
-}
-
-/* A process pool opened with POOL_SPIN_US set to `spin` (NULL: as the
- * environment has it). */
-static struct pool *open_with_spin(int workers, const char *spin)
-{
-    const char *old = getenv("POOL_SPIN_US");
-    char *saved = old ? strdup(old) : NULL;
-    struct pool *pool;
-
-    if (old && !saved)
-        die("strdup");
-    if (spin)
-        setenv("POOL_SPIN_US", spin, 1);
-    pool = open_or_die(POOL_PROCESSES, workers);
-    if (saved)
-        setenv("POOL_SPIN_US", saved, 1);
-    else if (spin)
-        unsetenv("POOL_SPIN_US");
-    free(saved);
-    return pool;
-}
-
-static int pool_rows(struct row *rows, int workers)
-{
-    rows[0] = (struct row){ .name = "processes", .run = run_pool,
-                            .pool = open_with_spin(workers, NULL) };
-    rows[1] = (struct row){ .name = "processes, POOL_SPIN_US=0",
-                            .run = run_pool,
-                            .pool = open_with_spin(workers, "0") };
-    return 2;
-}
-
-static void free_rows(struct row *rows, int nrows)
-{
-    for (int i = 0; i < nrows; i++)
-        pool_free(rows[i].pool);
-}
-
 /* ---- the modes ----------------------------------------------------------- */
 
 static void mode_map(int workers, int rounds)
@@ -382,8 +236,8 @@ static void mode_map(int workers, int rounds)
 #else
     printf("  (no OpenMP row: built without -fopenmp)\n");
 #endif
-    nrows += pool_rows(rows + nrows, workers);
-    measure(rows, nrows, rounds);
+    nrows += pool_rows(rows + nrows, POOL_PROCESSES, workers, "");
+    measure_rows(rows, nrows, rounds, &sleeps_count);
     free_rows(rows, nrows);
 }
 
@@ -392,9 +246,9 @@ static void mode_map(int workers, int rounds)
 static bool all_asleep(const struct pids *p)
 {
     for (int i = 1; i < p->n; i++) {
-        long ppid;
         char state;
-        if (proc_stat(p->pid[i], &state, &ppid) && state == 'R')
+        long ppid;
+        if (proc_stat_of(p->pid[i], &state, &ppid) && state == 'R')
             return false;
     }
     return true;
@@ -418,7 +272,7 @@ static void mode_idle(int workers, int rounds)
     struct row r = { .name = "idle", .run = run_pool };
     double early[64] = { 0 }, late[64] = { 0 };
 
-    r.pool = open_with_spin(workers, NULL);
+    r.pool = open_with_spin(POOL_PROCESSES, workers, NULL);
     printf("idle: %d workers (%s) left idle for 0.5 s after 20 ms of maps\n",
            workers, pool_start_name(start_method()));
     for (int k = 0; k < rounds; k++) {
@@ -444,10 +298,10 @@ static void mode_idle(int workers, int rounds)
         each_child(getpid(), note_family, &p);
         asleep[k] = spin_after_map(&r, &p);
     }
-    double a = median_of(asleep, rounds);
+    double a = median(asleep, rounds);
     printf("  every worker asleep after:     %7.3f ms (median of %d)\n",
            a * 1e3, rounds);
-    double e = median_of(early, rounds), l = median_of(late, rounds);
+    double e = median(early, rounds), l = median(late, rounds);
     printf("  CPU burnt in the first 5 ms:   %7.3f ms (median of %d)\n",
            e * 1e3, rounds);
     printf("  CPU burnt in the next 495 ms:  %7.3f ms\n", l * 1e3);
@@ -463,8 +317,8 @@ static void mode_crowd(int workers, int rounds)
         workers = 4 * pool_cpu_count();
     printf("crowd: %d workers (%s) on %d CPUs\n", workers,
            pool_start_name(start_method()), pool_cpu_count());
-    int nrows = pool_rows(rows, workers);
-    measure(rows, nrows, rounds);
+    int nrows = pool_rows(rows, POOL_PROCESSES, workers, "");
+    measure_rows(rows, nrows, rounds, &sleeps_count);
     free_rows(rows, nrows);
 }
 
@@ -525,12 +379,11 @@ static void kill_one(pid_t pid, void *ctx)
  * second thread, and holds its channel until that one is gone too. */
 static bool ended(pid_t pid)
 {
-    char path[64];
-    int threads = 0;
+    char path[64], state;
     long ppid;
-    char state;
+    int threads = 0;
 
-    if (!proc_stat(pid, &state, &ppid))
+    if (!proc_stat_of(pid, &state, &ppid))
         return true;
     snprintf(path, sizeof path, "/proc/%ld/task", (long)pid);
     DIR *d = opendir(path);
@@ -569,7 +422,7 @@ static void mode_check(int workers, int rounds)
     const char *spins[] = { NULL, "0", "5" };
 
     for (size_t s = 0; s < sizeof spins / sizeof spins[0]; s++) {
-        struct pool *pool = open_with_spin(workers, spins[s]);
+        struct pool *pool = open_with_spin(POOL_PROCESSES, workers, spins[s]);
         check_sizes(pool, rounds * 8);
         check_kills(pool, rounds);
         pool_free(pool);
@@ -620,9 +473,10 @@ static void regions_below(pid_t pid, void *ctx)
     each_child(pid, regions_of, "grandchild");
 }
 
-static void mode_fds(int workers)
+static void mode_fds(int workers, int rounds)
 {
-    struct pool *pool = open_with_spin(workers, NULL);
+    (void)rounds;
+    struct pool *pool = open_with_spin(POOL_PROCESSES, workers, NULL);
 
     map_or_die(pool, "fds", square_long, args, sizeof *args, results,
                sizeof *results, N_ITEMS, 0);
@@ -634,44 +488,16 @@ static void mode_fds(int workers)
 
 int main(int argc, char *argv[])
 {
-    static const struct option longopts[] = {
-        OPT_VALUE("rounds", 'r'), OPT_FLAG("quick", 'q'), OPT_POOL, OPT_END,
-    };
-    int rounds = 31, workers = 0, c;
-    bool quick = false;
+    int rounds, workers;
 
-    pool_main(tasks, sizeof tasks / sizeof tasks[0]);
+    POOL_MAIN(tasks);
     prog_init("plat_test", usage);
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":r:w:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'r': rounds = (int)parse_long("-r", optarg, 1, 63); break;
-        case 'q': quick = true; break;
-        default: pool_option(c, argv, &workers);
-        }
-    }
-    if (optind != argc - 1)
-        usage_error("expected one mode: map, idle, crowd, check or fds");
-    if (quick) {
-        rounds = 3;
-        round_s = 0.002;
-    }
-    for (int i = 0; i < N_ITEMS; i++)
-        args[i] = i;
-
-    const char *mode = argv[optind];
-    if (strcmp(mode, "map") == 0)
-        mode_map(workers ? workers : 2, rounds);
-    else if (strcmp(mode, "idle") == 0)
-        mode_idle(workers ? workers : 2, rounds > 5 ? 5 : rounds);
-    else if (strcmp(mode, "crowd") == 0)
-        mode_crowd(workers, rounds);
-    else if (strcmp(mode, "check") == 0)
-        mode_check(workers ? workers : 2, rounds);
-    else if (strcmp(mode, "fds") == 0)
-        mode_fds(workers ? workers : 2);
-    else
-        usage_error("unknown mode '%s' (map, idle, crowd, check or fds)",
-                    mode);
+    const char *mode = rounds_options(argc, argv, &rounds, &workers,
+                                      "map, idle, crowd, check or fds");
+    static const struct mode modes[] = {
+        { "map", mode_map }, { "idle", mode_idle }, { "crowd", mode_crowd },
+        { "check", mode_check }, { "fds", mode_fds },
+    };
+    run_mode(modes, 5, mode, workers, rounds);
     return 0;
 }
