@@ -84,6 +84,12 @@ error: item 7 failed: Numerical argument out of domain (2 items failed in all, 5
 }
 
 @test "pool: the caller's own forks, while pools open, give children that can open pools" {
+    # Under ThreadSanitizer about one run in five has a child hang on
+    # all_lock, though the atfork handlers let it go; plain builds never do
+    # (0 of hundreds of children here). ThreadSanitizer does not support
+    # fork() in a program that runs other threads (its own runtime is
+    # copied mid-flight), so this case runs in make test and make asan only.
+    [ -z "${TSAN_OPTIONS:-}" ] || skip "fork beside running threads: not under ThreadSanitizer"
     pt caller_fork processes
 }
 
