@@ -108,9 +108,7 @@ static void mode_map(int workers, int rounds)
 #else
     printf("  (no OpenMP rows: built without -fopenmp)\n");
 #endif
-    nrows += pool_rows(rows + nrows, POOL_THREADS, workers, "");
-    measure_rows(rows, nrows, rounds, &switches);
-    free_rows(rows, nrows);
+    measure_with_pool(rows, nrows, POOL_THREADS, workers, rounds, &switches);
 }
 
 /* Process CPU time, all threads, in seconds. */

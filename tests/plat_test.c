@@ -236,9 +236,8 @@ static void mode_map(int workers, int rounds)
 #else
     printf("  (no OpenMP row: built without -fopenmp)\n");
 #endif
-    nrows += pool_rows(rows + nrows, POOL_PROCESSES, workers, "");
-    measure_rows(rows, nrows, rounds, &sleeps_count);
-    free_rows(rows, nrows);
+    measure_with_pool(rows, nrows, POOL_PROCESSES, workers, rounds,
+                      &sleeps_count);
 }
 
 /* Whether every worker of p (all but p->pid[0], the caller) sleeps: its

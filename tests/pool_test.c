@@ -1031,18 +1031,6 @@ static void case_flush(void)
     pool_free(p);
 }
 
-/* Two workers each print their pid, then sleep in a task: tests/interrupt.bats
- * kills this process and checks that the workers go with it. */
-static int announce_and_sleep(const void *arg, void *result)
-{
-    (void)arg;
-    (void)result;
-    printf("worker %ld\n", (long)getpid());
-    fflush(stdout);
-    nap_ms(60000);
-    return 0;
-}
-
 static void case_orphan(void)
 {
     long args[2] = { 0, 1 };

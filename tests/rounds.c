@@ -216,3 +216,11 @@ void run_mode(const struct mode *modes, int n, const char *name, int workers,
                  i ? (i == n - 1 ? " or " : ", ") : "", modes[i].name);
     usage_error("unknown mode '%s' (%s)", name, list);
 }
+
+void measure_with_pool(struct row *rows, int nrows, enum pool_kind kind,
+                       int workers, int rounds, const struct counts *counts)
+{
+    nrows += pool_rows(rows + nrows, kind, workers, "");
+    measure_rows(rows, nrows, rounds, counts);
+    free_rows(rows, nrows);
+}

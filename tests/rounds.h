@@ -89,6 +89,11 @@ struct mode {
 void run_mode(const struct mode *modes, int n, const char *name, int workers,
               int rounds);
 
+/* The rows given (OpenMP's), then the pool's two, measured; then the
+ * pools freed. */
+void measure_with_pool(struct row *rows, int nrows, enum pool_kind kind,
+                       int workers, int rounds, const struct counts *counts);
+
 /* pool_free every row's pool. */
 void free_rows(struct row *rows, int nrows);
 

@@ -114,17 +114,6 @@ static int whoami(const void *arg, void *result)
     return 0;
 }
 
-/* tests/start.bats kills the program while both workers sleep in here. */
-static int announce_and_sleep(const void *arg, void *result)
-{
-    (void)arg;
-    (void)result;
-    printf("worker %ld\n", (long)getpid());
-    fflush(stdout);
-    nap_ms(60000);
-    return 0;
-}
-
 /* Not in the table: fine under fork, refused under spawn and forkserver. */
 static int cube(const void *arg, void *result)
 {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "testlib.h"
 
@@ -14,6 +15,16 @@ int invert(const void *arg, void *result)
 
     for (size_t i = 0; i < BIG; i++)
         out[i] = (unsigned char)~in[i];
+    return 0;
+}
+
+int announce_and_sleep(const void *arg, void *result)
+{
+    (void)arg;
+    (void)result;
+    printf("worker %ld\n", (long)getpid());
+    fflush(stdout);
+    nap_ms(60000);
     return 0;
 }
 

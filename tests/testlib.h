@@ -27,6 +27,11 @@
 /* A task on BIG-byte items: each byte of the argument inverted. */
 int invert(const void *arg, void *result);
 
+/* A task that prints "worker PID" and sleeps a minute: the interrupt tests
+ * kill the program while its workers sleep in here, and check that they go
+ * with it. */
+int announce_and_sleep(const void *arg, void *result);
+
 /* args[i] = i for i < n: range(n). */
 void fill(long *args, size_t n);
 
