@@ -300,11 +300,7 @@ static void mode_idle(int workers, int rounds)
     double a = median(asleep, rounds);
     printf("  every worker asleep after:     %7.3f ms (median of %d)\n",
            a * 1e3, rounds);
-    double e = median(early, rounds), l = median(late, rounds);
-    printf("  CPU burnt in the first 5 ms:   %7.3f ms (median of %d)\n",
-           e * 1e3, rounds);
-    printf("  CPU burnt in the next 495 ms:  %7.3f ms\n", l * 1e3);
-    printf("  over the 0.5 s: %.2f%% of one CPU\n", (e + l) / 0.5 * 100);
+    print_idle(early, late, rounds);
     pool_free(r.pool);
 }
 

@@ -224,3 +224,13 @@ void measure_with_pool(struct row *rows, int nrows, enum pool_kind kind,
     measure_rows(rows, nrows, rounds, counts);
     free_rows(rows, nrows);
 }
+
+void print_idle(double *early, double *late, int rounds)
+{
+    double e = median(early, rounds), l = median(late, rounds);
+
+    printf("  CPU burnt in the first 5 ms:   %7.3f ms (median of %d)\n",
+           e * 1e3, rounds);
+    printf("  CPU burnt in the next 495 ms:  %7.3f ms\n", l * 1e3);
+    printf("  over the 0.5 s: %.2f%% of one CPU\n", (e + l) / 0.5 * 100);
+}

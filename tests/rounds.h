@@ -94,6 +94,10 @@ void run_mode(const struct mode *modes, int n, const char *name, int workers,
 void measure_with_pool(struct row *rows, int nrows, enum pool_kind kind,
                        int workers, int rounds, const struct counts *counts);
 
+/* The idle mode's lines: the CPU burnt (seconds, a round each) in the
+ * first 5 ms and the next 495 ms after the last map, medians. */
+void print_idle(double *early, double *late, int rounds);
+
 /* pool_free every row's pool. */
 void free_rows(struct row *rows, int nrows);
 
