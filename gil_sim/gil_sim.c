@@ -467,7 +467,6 @@ int main(int argc, char *argv[])
 
     parse_args(argc, argv, &config);
     cfg = &config;
-    setvbuf(stdout, NULL, _IOLBF, 0);
     /* A bad path should fail now, not after seconds of work. Closed again
      * at once, so procs children do not inherit it. */
     if (config.svg_path)
