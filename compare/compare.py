@@ -37,7 +37,7 @@ opt = argparse.Namespace(
     unit=0.2,           # seconds per sleep step in the sleep comparisons
     cpu_runs=5,         # alternating runs for the CPU-bound ratios
     io_runs=3,          # ... for the I/O-bound ratio (sleeps: steadier)
-    convoy_runs=7)      # alternating runs for the convoy figure
+    convoy_runs=21)     # alternating runs for the convoy figure (see convoy)
 QUICK = argparse.Namespace(unit=0.05, cpu_runs=1, io_runs=1, convoy_runs=1)
 
 # Every C command the comparisons run, in one place: when a program's
@@ -315,7 +315,11 @@ def gil_ratios():
 
 def convoy():
     """The I/O thread's calls per second next to two CPU-bound threads:
-    medians of alternating runs, C within 20% of CPython's."""
+    medians of alternating runs, C within 20% of CPython's. A run's rate
+    swings by about 15% (the I/O thread waits 1, 2 or 3 whole intervals a
+    call, and a run tends to keep one of them), so two medians of 7 runs
+    from the same spread differ by more than 20% about one time in 20;
+    medians of 21, about one in a thousand (docs/compare.md)."""
     c, py = [], []
     for _ in range(opt.convoy_runs):
         c.append(float(tsv_rows(run(GIL_SIM_CONVOY))["gil"]["io_ops_per_s"]))

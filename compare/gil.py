@@ -5,9 +5,9 @@ Our own Python programs for the GIL paragraph, one per workload, each
 printing tab-separated "name<TAB>value" lines:
 
     cpu     two jobs of pure-Python counting (0.25 s each): one thread
-            doing both (serial), two threads, two processes; wall seconds.
-            Serial is timed first and last and the two averaged, so that
-            a machine growing busier or quieter weighs on both sides.
+            doing both (serial), two threads, two processes; wall seconds,
+            the medians of 3 rounds of the three, so that a stretch of a
+            slower machine weighs on one round, not on one of the three.
     io      two jobs of 10 x (0.2 ms of counting + a 20 ms sleep): serial,
             then two threads; wall seconds
     convoy  two counting threads (0.25 s each) and one I/O thread doing
@@ -23,6 +23,7 @@ Usage: python3 compare/gil.py cpu|io|convoy
 
 import argparse
 import multiprocessing
+import statistics
 import sys
 import threading
 import time
@@ -41,7 +42,14 @@ def count(n):
 
 def counts_per_second():
     """How fast count() runs here: the fastest of five short runs (another
-    program on the CPU only ever adds time)."""
+    program on the CPU only ever adds time). count() is called 8 times
+    first: CPython 3.11 specializes a function's bytecode only on its 8th
+    call (RESUME calls _PyCode_Warmup; QUICKENING_WARMUP_DELAY is 8 in
+    Include/internal/pycore_code.h), and the specialized loop runs about
+    1.6 times as fast here. Without the warm-up the calibration and the
+    first serial run would time the slow loop and the rest the fast one."""
+    for _ in range(8):
+        count(1000)
     n = 200_000
     best = min(timed(count, n) for _ in range(5))
     return n / best
@@ -91,10 +99,9 @@ def io_job(calls, work, sleep_s, rates=None):
 
 def cpu(speed):
     job = (count, (int(WORK_S * speed),))
-    first = timed(in_serial, job, job)
-    threads = timed(in_threads, job, job)
-    procs = timed(in_processes, job, job)
-    serial = (first + timed(in_serial, job, job)) / 2
+    rounds = [(timed(in_serial, job, job), timed(in_threads, job, job),
+               timed(in_processes, job, job)) for _ in range(3)]
+    serial, threads, procs = (statistics.median(c) for c in zip(*rounds))
     print(f"serial\t{serial:.4f}\nthreads\t{threads:.4f}\nprocs\t{procs:.4f}")
 
 
