@@ -37,8 +37,9 @@
  *   bench/bench -w 8                 more workers than cores: lifecycle
  *                                    grows, speed-up does not
  *   bench/bench --python bench/tutorial.py   the C/Python column (make bench)
- *   bench/bench --only lifecycle --counts    page faults and context
- *                                    switches: where a lifecycle's time goes
+ *   bench/bench --only lifecycle --counts    page faults, context switches
+ *                                    and each call's time: where a
+ *                                    lifecycle's time goes
  *   strace -fc bench/bench --only large      which system calls move bytes
  *
  * See also: docs/performance.md, bench/tutorial.py, pool/pool.h.
@@ -74,8 +75,8 @@ static const char usage[] =
     "      --only GROUP  one group: lifecycle, tutorial, trivial, latency, heavy,\n"
     "                    large, limits\n"
     "      --counts      page faults and context switches per repeat, beside\n"
-    "                    the lifecycle and latency rows (where a pool's time\n"
-    "                    goes)\n"
+    "                    the lifecycle and latency rows, and the time of each\n"
+    "                    call of a pool's life (where a pool's time goes)\n"
     "  -h, --help        this text\n";
 
 struct bench_cfg cfg;

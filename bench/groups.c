@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "clock.h"
 #include "poolrun.h"
+#include "stats.h"
 #include "tasks.h"
 
 /* ---- tasks and timed operations ------------------------------------------ */
@@ -84,6 +86,13 @@ void op_serial(void *ctx)
         fn(a + i * m->arg_size, r ? r + i * m->result_size : NULL);
 }
 
+/* The calls of a pool's life, in order, for --counts' breakdown. */
+enum { PH_OPEN, PH_MAP, PH_CLOSE, PH_JOIN, PH_FREE, NPHASES };
+static const char *const phase_names[NPHASES] = { "open", "map", "close",
+                                                  "join", "free" };
+/* Lives timed call by call, at most: enough for a median. */
+#define PHASE_SAMPLES 4096
+
 /* A whole pool's life around one map, as a `with` block or as the
  * tutorial's reuse pattern (close + join before free). */
 struct life_ctx {
@@ -91,27 +100,54 @@ struct life_ctx {
     bool close_join;
     struct map_ctx map;
     enum pool_start start;  /* how the process pool starts its workers */
+    double *phase;          /* --counts: [NPHASES][PHASE_SAMPLES] seconds */
+    int nphase;             /* lives recorded in it */
 };
 
-/* Open, map, (close, join,) free: one life_ctx. */
+/* Open, map, (close, join,) free: one life_ctx. With --counts, each call's
+ * time is kept too (a clock read between calls costs well under 1 us). */
 static void op_life(void *ctx)
 {
     struct life_ctx *l = ctx;
     enum pool_start was = start_method();
+    double t[NPHASES + 1];
 
+    t[PH_OPEN] = now();
     set_start_method(l->start);
     struct pool *pool = open_or_die(l->kind, cfg.workers);
     set_start_method(was);
 
     l->map.pool = pool;
+    t[PH_MAP] = now();
     op_map(&l->map);
+    t[PH_CLOSE] = t[PH_JOIN] = now();
     if (l->close_join) {
         pool_close(pool);
+        t[PH_JOIN] = now();
         if (pool_join(pool))
             pool_fatal(pool, "pool_join: %s", pool_error(pool));
     }
+    t[PH_FREE] = now();
     pool_free(pool);
+    t[NPHASES] = now();
     l->map.pool = NULL;
+    if (l->phase && l->nphase < PHASE_SAMPLES) {
+        for (int p = 0; p < NPHASES; p++)
+            l->phase[p * PHASE_SAMPLES + l->nphase] = t[p + 1] - t[p];
+        l->nphase++;
+    }
+}
+
+/* --counts: the median time of each call of the lives timed. */
+static void print_phases(struct life_ctx *l)
+{
+    if (!l->phase || !l->nphase)
+        return;
+    printf("    each call, median of %d lives:", l->nphase);
+    for (int p = 0; p < NPHASES; p++)
+        printf(" %s %s", phase_names[p],
+               fmt_time(median(l->phase + p * PHASE_SAMPLES, l->nphase)));
+    printf("\n");
 }
 
 /* The arguments 0..n-1 as longs, on the heap. */
@@ -165,7 +201,8 @@ static void fork_and_memory(double small, void *base)
 }
 
 /* The three rows of one kind: the pool, raw, by hand. */
-static void print_lifecycle(const struct fig *f, enum pool_kind kind)
+static void print_lifecycle(const struct fig *f, enum pool_kind kind,
+                            struct life_ctx *life)
 {
     static const char *pyname[2] = { "processes_lifecycle", "threads_lifecycle" };
     static const char *raw[2] = { "fork + waitpid", "pthread_create + join" };
@@ -182,6 +219,7 @@ static void print_lifecycle(const struct fig *f, enum pool_kind kind)
         snprintf(what, sizeof what, "%s pool", pool_kind_name(kind));
     printf("  %-40s %10s %9s  %-15s%s%s\n", what, fmt_time(f[0].median), "",
            "", py_cols(pyname[k], f[0].median), counts_cols(&f[0], 0));
+    print_phases(life);
     snprintf(what, sizeof what, "  raw: %d x %s", cfg.workers, raw[k]);
     printf("  %-40s %10s %9.2f  %-14s%s\n", what, fmt_time(f[1].median),
            ratio, verdict(ratio, 1.5, true), counts_cols(&f[1], 22));
@@ -192,7 +230,8 @@ static void print_lifecycle(const struct fig *f, enum pool_kind kind)
 
 /* The process pool's row under another start method, beside CPython's
  * Pool from get_context(method). */
-static void print_start_row(const struct fig *f, enum pool_start start)
+static void print_start_row(const struct fig *f, enum pool_start start,
+                            struct life_ctx *life)
 {
     char what[64], py[64];
 
@@ -200,6 +239,7 @@ static void print_start_row(const struct fig *f, enum pool_start start)
     snprintf(py, sizeof py, "processes_lifecycle_%s", pool_start_name(start));
     printf("  %-40s %10s %9s  %-15s%s%s\n", what, fmt_time(f->median), "", "",
            py_cols(py, f->median), counts_cols(f, 0));
+    print_phases(life);
 }
 
 void bench_lifecycle(void)
@@ -220,6 +260,8 @@ void bench_lifecycle(void)
             .map = { NULL, square_task, args, sizeof *args, results,
                      sizeof *results, 1000, 0 },
             .start = k < 2 ? start_method() : others[k - 2],
+            .phase = cfg.counts
+                   ? xmalloc(NPHASES * PHASE_SAMPLES * sizeof(double)) : NULL,
         };
     }
     for (int k = 0; k < 2; k++) {
@@ -238,12 +280,14 @@ void bench_lifecycle(void)
            "target", "python", "C/python",
            cfg.counts ? "   faults  switches (per repeat)" : "");
     measure(figs, 8);
-    print_lifecycle(&figs[0], POOL_PROCESSES);
-    print_lifecycle(&figs[3], POOL_THREADS);
+    print_lifecycle(&figs[0], POOL_PROCESSES, &life[0]);
+    print_lifecycle(&figs[3], POOL_THREADS, &life[1]);
     for (int k = 0; k < 2; k++)
         if (others[k] != start_method())
-            print_start_row(&figs[6 + k], others[k]);
+            print_start_row(&figs[6 + k], others[k], &life[2 + k]);
     fork_and_memory(figs[1].median, base);
+    for (int k = 0; k < 4; k++)
+        free(life[k].phase);
     free(figs);
     baseline_free(base);
     free(args);
@@ -276,9 +320,11 @@ void bench_tutorial(void)
     serial[1] = (struct map_ctx){ NULL, square_task, args, sizeof *args, results,
                                   sizeof *results, 1000, 0 };
     for (int i = 0; i < 4; i++)
-        life[i] = (struct life_ctx){ i % 2 ? POOL_THREADS : POOL_PROCESSES, false,
-                                     i < 2 ? serial[0] : serial[1],
-                                     start_method() };
+        life[i] = (struct life_ctx){
+            .kind = i % 2 ? POOL_THREADS : POOL_PROCESSES,
+            .map = i < 2 ? serial[0] : serial[1],
+            .start = start_method(),
+        };
     for (int g = 0; g < 2; g++) {
         figs[3 * g] = (struct fig){ .op = op_serial, .ctx = &serial[g], .once = !g };
         figs[3 * g + 1] = (struct fig){ .op = op_life, .ctx = &life[2 * g], .once = !g };

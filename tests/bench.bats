@@ -188,3 +188,19 @@ EOF_CASES
     grep -qE '^  processes pool, spawn +[0-9.]+ (us|ms)' <<<"$output"
     [ "$(grep -c '^  processes pool, spawn ' <<<"$output")" -eq 1 ]
 }
+
+@test "bench: --counts breaks each pool's life into its five calls" {
+    run -0 t "$ROOT/bench/bench" --quick --only lifecycle -w 2 --counts
+    local phase='^    each call, median of [0-9]+ lives: open [0-9.]+ (ns|us|ms|s) map [0-9.]+ (ns|us|ms|s) close [0-9.]+ (ns|us|ms|s) join [0-9.]+ (ns|us|ms|s) free [0-9.]+ (ns|us|ms|s)$'
+    # One line under each of the four pool rows, right below it.
+    [ "$(grep -cE "$phase" <<<"$output")" -eq 4 ] || {
+        echo "want 4 lines matching: $phase"; echo "got:"; echo "$output"; false; }
+    for row in 'processes pool ' 'threads pool ' 'processes pool, spawn' \
+        'processes pool, forkserver'; do
+        grep -A1 "^  $row" <<<"$output" | tail -1 | grep -qE "$phase" || {
+            echo "no breakdown under '$row':"; echo "$output"; false; }
+    done
+    # Without --counts, none.
+    run -0 t "$ROOT/bench/bench" --quick --only lifecycle -w 2
+    run -1 grep -E '^    each call' <<<"$output"
+}
