@@ -46,6 +46,7 @@ struct fig {
     bench_op *op;
     void *ctx;
     bool once;              /* one repeat per run, no warm-up (slow ops) */
+    double rest;            /* seconds to pause after each batch, untimed */
     long reps;              /* repeats per run */
     double t[MAX_RUNS];     /* seconds per repeat, one entry per run */
     double median;

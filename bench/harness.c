@@ -17,6 +17,7 @@
 #include "stats.h"
 #include "clock.h"
 #include "err.h"
+#include "tasks.h"
 
 int targets_met, targets_all;
 
@@ -30,14 +31,25 @@ struct fig *figs_new(int k)
 }
 
 
+/* Pause for f->rest, outside any timing: a pool that spins for a while
+ * after its last map must not be charged to the next figure, nor see the
+ * next figure's threads as another program wanting the CPUs. */
+static void rest_after(const struct fig *f)
+{
+    if (f->rest > 0)
+        sleep_task(&f->rest, NULL);
+}
+
 /* Time f->reps repeats; seconds per repeat. */
 static double batch(struct fig *f)
 {
-    double t0 = now();
+    double t0 = now(), t;
 
     for (long i = 0; i < f->reps; i++)
         f->op(f->ctx);
-    return (now() - t0) / (double)f->reps;
+    t = (now() - t0) / (double)f->reps;
+    rest_after(f);
+    return t;
 }
 
 /* Choose f->reps so that a run lasts cfg.min_batch at least. The first
@@ -58,6 +70,7 @@ static void calibrate(struct fig *f)
         if (t >= cfg.min_batch / 4 || reps >= 1L << 24) {
             double want = cfg.min_batch / (t / (double)reps);
             f->reps = want < 1 ? 1 : want > 1e8 ? 100000000L : (long)want + 1;
+            rest_after(f);
             return;
         }
         reps *= 4;

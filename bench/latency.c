@@ -48,6 +48,27 @@ struct latency {
     double idle[NFIGS];         /* percent of a CPU after a map */
 };
 
+/* How long a pool may still spin after its last map: POOL_SPIN_US
+ * (pool.h), read as the pools read it. Each pool's batch is followed by
+ * twice that, so that the next batch (the other pool's, or the same
+ * pool's next run) starts with every spinner gone: two pools taking turns
+ * in one program would otherwise meet at each turn, each see the other as
+ * a program that wants the CPUs, and stop spinning for a while (which is
+ * what a pool should do beside a real neighbour, docs/latency.md). */
+static double spin_rest(void)
+{
+    const char *text = getenv("POOL_SPIN_US");
+    char *end;
+    long us = 1000;
+
+    if (text && *text) {
+        long v = strtol(text, &end, 10);
+        if (!*end && v >= 0 && v <= 1000000)
+            us = v;
+    }
+    return 2 * us / 1e6;
+}
+
 /* Open the pools and set up the four figures. */
 static void latency_setup(struct latency *l, struct fig *figs)
 {
@@ -67,8 +88,10 @@ static void latency_setup(struct latency *l, struct fig *figs)
                                cfg.workers, (int)cs };
     l->omp_name = omp_runtime(&l->omp_why);
     figs[SERIAL] = (struct fig){ .op = op_serial, .ctx = &l->m[SERIAL] };
-    figs[THREADS] = (struct fig){ .op = op_map, .ctx = &l->m[THREADS] };
-    figs[PROCS] = (struct fig){ .op = op_map, .ctx = &l->m[PROCS] };
+    figs[THREADS] = (struct fig){ .op = op_map, .ctx = &l->m[THREADS],
+                                  .rest = spin_rest() };
+    figs[PROCS] = (struct fig){ .op = op_map, .ctx = &l->m[PROCS],
+                                .rest = spin_rest() };
     figs[OMP] = (struct fig){ .op = op_omp_map, .ctx = &l->omp };
 }
 

@@ -43,13 +43,14 @@
  * Errors: functions that return int return 0 or an errno value, and then
  * pool_error() has the words. Nothing here prints or exits.
  *
- * Waiting: between maps, and while the caller waits for one, a thread pool's
- * threads watch for news for a while (spin) before they sleep, as OpenMP's
- * do: a wake-up costs more than a small map. POOL_SPIN_US, read when a
- * thread pool is opened, is how long: 0 never spins (every wait sleeps),
- * default 1000, at most 1000000. Spinning gives way by itself when the CPUs
- * are wanted, and never happens on one CPU (docs/latency.md). Process pools
- * ignore it.
+ * Waiting: between maps, and while the caller waits for one, a pool's
+ * threads (or worker processes, through a shared region each) watch for
+ * news for a while (spin) before they sleep, as OpenMP's do: a wake-up
+ * costs more than a small map. POOL_SPIN_US, read when a pool is opened,
+ * is how long: 0 never spins (every wait sleeps, and a process pool's
+ * chunks all go through its sockets), default 1000, at most 1000000.
+ * Spinning gives way by itself when the CPUs are wanted, and never happens
+ * on one CPU (docs/latency.md, docs/latency_processes.md).
  *
  * See also: docs/pool.md for how each kind works inside.
  */
