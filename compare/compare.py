@@ -37,7 +37,7 @@ opt = argparse.Namespace(
     unit=0.2,           # seconds per sleep step in the sleep comparisons
     cpu_runs=5,         # alternating runs for the CPU-bound ratios
     io_runs=3,          # ... for the I/O-bound ratio (sleeps: steadier)
-    convoy_runs=21)     # alternating runs for the convoy figure (see convoy)
+    convoy_runs=31)     # alternating runs for the convoy figure (see convoy)
 QUICK = argparse.Namespace(unit=0.05, cpu_runs=1, io_runs=1, convoy_runs=1)
 
 # Every C command the comparisons run, in one place: when a program's
@@ -280,7 +280,7 @@ def ratios_cpu():
     serial = float(c["serial"]["wall_s"])
     return (float(c["gil"]["wall_s"]) / serial,
             float(c["procs"]["wall_s"]) / serial,
-            py["threads"] / py["serial"], py["procs"] / py["serial"])
+            py["threads_per_serial"], py["procs_per_serial"])
 
 
 def ratios_io():
@@ -297,16 +297,17 @@ def medians(measure, runs):
 
 
 def gil_ratios():
-    """Wall time over serial: CPU-bound within 0.2 of CPython's (the two
-    claims, about serial and about half of it, are 0.5 apart); I/O-bound
-    within 0.1 (sleeps dominate, noise hardly moves them)."""
+    """Wall time over serial: CPU-bound within 0.25 of CPython's (the two
+    claims, about serial and about half of it, are 0.5 apart: within half
+    of that, a figure cannot pass for the other claim); I/O-bound within
+    0.1 (sleeps dominate, noise hardly moves them)."""
     c_gil, c_procs, py_threads, py_procs = medians(ratios_cpu, opt.cpu_runs)
-    verdict(abs(c_gil - py_threads) <= 0.2,
+    verdict(abs(c_gil - py_threads) <= 0.25,
             f"gil, CPU-bound threads/serial: C {c_gil:.2f}, "
-            f"Python {py_threads:.2f} (within 0.2)")
-    verdict(abs(c_procs - py_procs) <= 0.2,
+            f"Python {py_threads:.2f} (within 0.25)")
+    verdict(abs(c_procs - py_procs) <= 0.25,
             f"gil, CPU-bound processes/serial: C {c_procs:.2f}, "
-            f"Python {py_procs:.2f} (within 0.2)")
+            f"Python {py_procs:.2f} (within 0.25)")
     c_io, py_io = medians(ratios_io, opt.io_runs)
     verdict(abs(c_io - py_io) <= 0.1,
             f"gil, I/O-bound threads/serial: C {c_io:.2f}, "
@@ -319,7 +320,7 @@ def convoy():
     swings by about 15% (the I/O thread waits 1, 2 or 3 whole intervals a
     call, and a run tends to keep one of them), so two medians of 7 runs
     from the same spread differ by more than 20% about one time in 20;
-    medians of 21, about one in a thousand (docs/compare.md)."""
+    medians of 31, about one in ten thousand (docs/compare.md)."""
     c, py = [], []
     for _ in range(opt.convoy_runs):
         c.append(float(tsv_rows(run(GIL_SIM_CONVOY))["gil"]["io_ops_per_s"]))

@@ -5,9 +5,12 @@ Our own Python programs for the GIL paragraph, one per workload, each
 printing tab-separated "name<TAB>value" lines:
 
     cpu     two jobs of pure-Python counting (0.25 s each): one thread
-            doing both (serial), two threads, two processes; wall seconds,
-            the medians of 3 rounds of the three, so that a stretch of a
-            slower machine weighs on one round, not on one of the three.
+            doing both (serial), two threads, two processes, in 3 rounds;
+            the medians of their wall seconds, and the medians of the
+            rounds' ratios to serial (threads_per_serial,
+            procs_per_serial): a ratio taken within one round is not
+            moved by the machine getting faster or slower between rounds,
+            and on two shared cores it does, by half at times.
     io      two jobs of 10 x (0.2 ms of counting + a 20 ms sleep): serial,
             then two threads; wall seconds
     convoy  two counting threads (0.25 s each) and one I/O thread doing
@@ -29,6 +32,7 @@ import threading
 import time
 
 WORK_S = 0.25          # gil_sim --work 250
+CPU_ROUNDS = 3
 STEP_WORK_S = 0.0002   # gil_sim's 200 us of bytecode before each call
 SWITCH_INTERVAL_S = 0.005
 
@@ -100,9 +104,12 @@ def io_job(calls, work, sleep_s, rates=None):
 def cpu(speed):
     job = (count, (int(WORK_S * speed),))
     rounds = [(timed(in_serial, job, job), timed(in_threads, job, job),
-               timed(in_processes, job, job)) for _ in range(3)]
+               timed(in_processes, job, job)) for _ in range(CPU_ROUNDS)]
     serial, threads, procs = (statistics.median(c) for c in zip(*rounds))
     print(f"serial\t{serial:.4f}\nthreads\t{threads:.4f}\nprocs\t{procs:.4f}")
+    for name, col in (("threads_per_serial", 1), ("procs_per_serial", 2)):
+        ratio = statistics.median(r[col] / r[0] for r in rounds)
+        print(f"{name}\t{ratio:.4f}")
 
 
 def io(speed):
