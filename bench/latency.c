@@ -48,25 +48,16 @@ struct latency {
     double idle[NFIGS];         /* percent of a CPU after a map */
 };
 
-/* How long a pool may still spin after its last map: POOL_SPIN_US
- * (pool.h), read as the pools read it. Each pool's batch is followed by
- * twice that, so that the next batch (the other pool's, or the same
- * pool's next run) starts with every spinner gone: two pools taking turns
- * in one program would otherwise meet at each turn, each see the other as
- * a program that wants the CPUs, and stop spinning for a while (which is
- * what a pool should do beside a real neighbour, docs/latency.md). */
+/* Twice as long as a pool may still spin after its last map
+ * (pool_spin_us): each pool's batch is followed by that, so that the next
+ * batch (the other pool's, or the same pool's next run) starts with every
+ * spinner gone. Two pools taking turns in one program would otherwise meet
+ * at each turn, each see the other as a program that wants the CPUs, and
+ * stop spinning for a while (which is what a pool should do beside a real
+ * neighbour, docs/latency.md). */
 static double spin_rest(void)
 {
-    const char *text = getenv("POOL_SPIN_US");
-    char *end;
-    long us = 1000;
-
-    if (text && *text) {
-        long v = strtol(text, &end, 10);
-        if (!*end && v >= 0 && v <= 1000000)
-            us = v;
-    }
-    return 2 * us / 1e6;
+    return 2 * pool_spin_us() / 1e6;
 }
 
 /* Open the pools and set up the four figures. */

@@ -320,7 +320,7 @@ def convoy():
     swings by about 15% (the I/O thread waits 1, 2 or 3 whole intervals a
     call, and a run tends to keep one of them), so two medians of 7 runs
     from the same spread differ by more than 20% about one time in 20;
-    medians of 31, about one in ten thousand (docs/compare.md)."""
+    medians of 31, less than one in ten thousand (docs/compare.md)."""
     c, py = [], []
     for _ in range(opt.convoy_runs):
         c.append(float(tsv_rows(run(GIL_SIM_CONVOY))["gil"]["io_ops_per_s"]))

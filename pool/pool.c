@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "pool_impl.h"
+#include "spin.h"
 #include "start.h"
 
 int pool_cpu_count(void)
@@ -36,6 +37,11 @@ int pool_cpu_count(void)
     if (n > POOL_MAX_WORKERS)
         return POOL_MAX_WORKERS;
     return n > 0 ? (int)n : 1;
+}
+
+long pool_spin_us(void)
+{
+    return (long)(spin_budget_ns() / 1000);
 }
 
 size_t pool_default_chunksize(size_t n, int workers)

@@ -185,6 +185,12 @@ int pool_cpu_count(void);
  * For programs that predict a schedule: they then follow the pool. */
 size_t pool_default_chunksize(size_t n, int workers);
 
+/* How long a pool opened now watches for news before it sleeps, in
+ * microseconds: POOL_SPIN_US as the pools read it (0: never; on one CPU a
+ * pool does not spin, whatever this says). For programs that must wait
+ * for a pool's spinning to end, as bench does between its figures. */
+long pool_spin_us(void);
+
 /* "processes" or "threads", for messages. */
 const char *pool_kind_name(enum pool_kind kind);
 

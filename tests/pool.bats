@@ -19,6 +19,21 @@ pt() {
     pt chunks threads
 }
 
+@test "pool: pool_spin_us reads POOL_SPIN_US as the pools do" {
+    local value want
+    for value in unset:1000 0:0 250:250 1000000:1000000 1000001:1000 -1:1000 \
+        abc:1000 12x:1000 '':1000; do
+        want=${value##*:} value=${value%:*}
+        if [ "$value" = unset ]; then
+            run -0 t env -u POOL_SPIN_US "$ROOT/tests/pool_test" spin_us threads
+        else
+            run -0 t env POOL_SPIN_US="$value" "$ROOT/tests/pool_test" spin_us threads
+        fi
+        [ "$output" = "$want" ] || {
+            echo "POOL_SPIN_US=$value: want $want, got $output"; false; }
+    done
+}
+
 @test "pool: a failed item is reported, the others have results" {
     pt errors processes
     [ "$output" = "first failure to arrive reported: item 3 (ERANGE)" ]

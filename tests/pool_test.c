@@ -1459,6 +1459,12 @@ static void case_busy(void)
     printf("calls from a second thread during a map: EBUSY at once\n");
 }
 
+/* pool_spin_us: POOL_SPIN_US as the pools read it (the bats file sets it). */
+static void case_spin_us(void)
+{
+    printf("%ld\n", pool_spin_us());
+}
+
 struct test {
     const char *name;
     void (*fn)(void);
@@ -1469,6 +1475,7 @@ struct test {
 static const struct test tests[] = {
     { "order", case_order, false, false },
     { "chunks", case_chunks, false, false },
+    { "spin_us", case_spin_us, false, false },
     { "errors", case_errors, false, false },
     { "first_failure", case_first_failure, false, false },
     { "empty", case_empty, false, false },
