@@ -289,8 +289,15 @@ static void tp_stop(struct pool *pool, bool terminate)
     pthread_mutex_lock(&tp->lock);
     tp->stop = true;
     atomic_fetch_add(&tp->seq, 1);
-    pthread_cond_broadcast(&tp->work);
     pthread_mutex_unlock(&tp->lock);
+    /* The broadcast after the unlock, and only to sleepers: a spinning
+     * worker sees seq move at once and takes the lock to leave, and would
+     * otherwise wait for it through the broadcast's system call. None is
+     * missed: one that counted itself in `sleepers` before we took the
+     * lock was waiting by then (it holds the lock until it waits), and one
+     * that comes later finds seq moved under the lock. */
+    if (atomic_load(&tp->sleepers))
+        pthread_cond_broadcast(&tp->work);
 }
 
 static int tp_join(struct pool *pool)
