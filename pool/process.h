@@ -1,13 +1,16 @@
 /* pool/process.h - what the process pool's files share.
  *
- * The process pool is four files, read in this order:
+ * The process pool is five files, read in this order:
  *   process_pool.c    the pool's life: its workers started (fork, or a
  *                     fresh image through start.c), reaped and stopped
  *   process_map.c     pool_map: chunks dealt to the workers, replies
  *                     taken in, a dead worker's chunk lost and replaced
+ *   process_queue.c   pool_map on a forked pool: the chunks in a queue
+ *                     each idle worker takes the next one from
  *   process_worker.c  the worker's side: read a task, run it, reply
  *   channel.c         whole messages over a socketpair, above fd 2
- * and shm_channel.h, the region a chunk crosses while both sides are awake.
+ * and shm_channel.h, the region a chunk crosses while both sides are
+ * awake; shm_queue.h, the queue a forked pool's workers share.
  * Nothing here is part of the pool's API (pool.h).
  */
 #ifndef POOL_PROCESS_H
@@ -21,6 +24,7 @@
 
 #include "pool_impl.h"
 #include "shm_channel.h"
+#include "shm_queue.h"
 
 /* A worker that leaves on its own says why in its exit status, so that the
  * parent can report the first cause. (A task that calls _exit with one of
@@ -71,6 +75,8 @@ struct worker {
     struct shm_ctl *shm; /* its shared region; NULL: all through the socket */
     unsigned seq;   /* the last task published in the region */
     bool in_region; /* the chunk in hand travels through the region */
+    bool queue;     /* it has the pool's queue (forked, shm_queue.h) */
+    bool joined;    /* it took part in this map's queue */
 };
 
 struct process_pool {
@@ -82,6 +88,7 @@ struct process_pool {
     atomic_llong calm_from;      /* the parent spins not before (ns) */
     size_t *back;                /* chunks to give again: their worker */
     int nback;                   /*   died before it took them */
+    struct shm_queue *queue;     /* a forked pool's chunks (NULL: none) */
     struct process_pool *next;   /* in all_pools */
     /* Why the map ran out of workers, if it does: */
     int fork_err;                /* the last fork refused in this map */
@@ -111,6 +118,12 @@ ssize_t pp_send_fd(int fd, const void *buf, size_t len, int pass);
  * Returns the bytes read (0 at end of file), or -1 with errno set. */
 ssize_t pp_recv_fd(int fd, void *buf, size_t len, int *passed);
 
+/* ---- process_worker.c ----------------------------------------------------- */
+
+/* A forked worker's share of the pool's queue, inherited from the
+ * parent, and its name there (slot + 1): set before pp_worker_main(). */
+void pp_worker_queue(struct shm_queue *queue, int me);
+
 /* ---- process_pool.c ------------------------------------------------------- */
 
 /* Start a worker into the empty slot k, by the pool's start method.
@@ -125,5 +138,50 @@ int pp_reap(struct process_pool *pp, int k, char *why, size_t len);
 
 /* ops->map: run the job to the end (pool_impl.h). */
 int pp_map(struct pool *pool, struct pool_job *job);
+
+/* What the two ways of running a map share (process_map.c): */
+
+/* While a worker is awake, sleeping workers get work only this late. */
+#define PP_WAKE_AFTER_NS 50000
+
+/* After the parent's spin: a preemption it found stops the workers'
+ * spinning too, for as long (the CPUs are wanted). */
+void pp_share_calm(struct process_pool *pp);
+
+/* Announce task op in worker w's region, and wake it if it said it
+ * sleeps. spin_after: it may watch for its next task afterwards. Returns
+ * 0 or the errno of the wake-up's send. */
+int pp_announce(struct worker *w, int op, bool spin_after);
+
+/* Do the busy workers and the parent leave a CPU for worker k to watch
+ * after its task? (More spinners than CPUs keep the CPUs from the ones
+ * they wait for.) */
+bool pp_cpu_left(const struct process_pool *pp, int k);
+
+/* Does worker w sleep on its socket? How many workers are awake? */
+bool pp_asleep(const struct worker *w);
+int pp_awake_workers(const struct process_pool *pp);
+
+/* Chunk c will not come back: its items fail with err, results zeroed. */
+void pp_lose_chunk(struct pool_job *job, size_t c, int err, const char *why);
+
+/* The worker in slot k died in a map: reap it, say how in why, and bench
+ * its slot if it was fresh. Returns the errno its items fail with. */
+int pp_reap_dead(struct process_pool *pp, int k, char *why, size_t len);
+
+/* Why chunks found no worker: the errno, and words in why. */
+int pp_no_worker(const struct process_pool *pp, char *why, size_t len);
+
+/* ---- process_queue.c ------------------------------------------------------ */
+
+struct pollfd;
+
+/* Can this map go through the pool's queue (shm_queue.h)? */
+bool pq_usable(const struct process_pool *pp, const struct pool_job *job);
+
+/* Run the map through the queue; pfd and slot have room for every worker.
+ * Returns 0 or the errno of poll (the busy workers are then reaped). */
+int pq_map(struct pool *pool, struct process_pool *pp, struct pool_job *job,
+           struct pollfd *pfd, int *slot);
 
 #endif

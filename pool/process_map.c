@@ -1,7 +1,11 @@
 /* pool/process_map.c - pool_map on a process pool: deal the chunks, take the replies in.
  *
  * Part of the process pool: pool/process.h gives the reading order of its
- * files; process_pool.c's header tells the whole story.
+ * files; process_pool.c's header tells the whole story. A map that a
+ * forked pool's queue can hold goes there instead (process_queue.c); the
+ * rest are dealt here, a chunk at a time to each idle worker: a fresh
+ * image's (spawn, forkserver), items too large for the queue, and every
+ * map with POOL_SPIN_US=0.
  */
 #define _POSIX_C_SOURCE 200809L /* poll */
 #include <errno.h>
@@ -15,25 +19,13 @@
 #include "spin.h"
 #include "start.h"
 
-/* While a worker is awake, sleeping workers get a chunk only this late. */
-#define WAKE_AFTER_NS 50000
-
-static int publish(struct worker *w, const struct task_msg *t,
-                   const char *args, bool fits, bool spin_after)
+int pp_announce(struct worker *w, int op, bool spin_after)
 {
     struct shm_ctl *c = w->shm;
     struct task_msg wake;
 
-    c->op = fits ? SHM_TASK : SHM_SOCKET;
+    c->op = op;
     c->spin_after = spin_after;
-    c->fn = t->fn;
-    c->task = t->task;
-    c->first = t->first;
-    c->count = t->count;
-    c->arg_size = t->arg_size;
-    c->result_size = t->result_size;
-    if (fits && t->arg_size)
-        memcpy(shm_args(c), args, t->count * t->arg_size);
     /* seq_cst, before the look at worker_sleeping: see await_task(). */
     atomic_store(&c->task_seq, ++w->seq);
     if (!atomic_load(&c->worker_sleeping) ||
@@ -43,6 +35,33 @@ static int publish(struct worker *w, const struct task_msg *t,
     wake.op = MSG_WAKE;
     struct iovec iov = { &wake, sizeof wake };
     return pp_send_all(w->fd, &iov, 1, NULL);
+}
+
+/* Put the task into the worker's region (its arguments too, when they
+ * fit) and announce it. */
+static int publish(struct worker *w, const struct task_msg *t,
+                   const char *args, bool fits, bool spin_after)
+{
+    struct shm_ctl *c = w->shm;
+
+    c->fn = t->fn;
+    c->task = t->task;
+    c->first = t->first;
+    c->count = t->count;
+    c->arg_size = t->arg_size;
+    c->result_size = t->result_size;
+    if (fits && t->arg_size)
+        memcpy(shm_args(c), args, t->count * t->arg_size);
+    return pp_announce(w, fits ? SHM_TASK : SHM_SOCKET, spin_after);
+}
+
+bool pp_cpu_left(const struct process_pool *pp, int k)
+{
+    int busy = 2; /* this worker and the parent */
+
+    for (int j = 0; j < pp->n; j++)
+        busy += j != k && pp->w[j].busy;
+    return busy <= pp->cpus;
 }
 
 /* Give chunk c to the worker in slot k (alive and idle): through its
@@ -70,15 +89,8 @@ static int give(struct process_pool *pp, int k, const struct pool_job *job,
     args = job->arg_size ? job->args + t.first * job->arg_size : NULL;
     *started = false;
     w->in_region = w->shm && shm_fits(t.count, t.arg_size, t.result_size);
-    if (w->shm) {
-        /* The worker may watch for its next task afterwards only if the
-         * busy workers and we leave it a CPU (more spinners than CPUs keep
-         * the CPUs from the ones they wait for). */
-        int busy = 2; /* this worker and the parent */
-        for (int j = 0; j < pp->n; j++)
-            busy += j != k && pp->w[j].busy;
-        err = publish(w, &t, args, w->in_region, busy <= pp->cpus);
-    }
+    if (w->shm)
+        err = publish(w, &t, args, w->in_region, pp_cpu_left(pp, k));
     if (!err && !w->in_region) {
         iov[0].iov_base = &t;
         iov[0].iov_len = sizeof t;
@@ -164,8 +176,8 @@ static int receive_region(struct process_pool *pp, int k,
 /* Chunk c will not come back (its worker died, or none could take it):
  * its items fail with err, and why says so. Their results get zeros, as a
  * failed item's do, whatever part of a reply had arrived there. */
-static void lose_chunk(struct pool_job *job, size_t c, int err,
-                       const char *why)
+void pp_lose_chunk(struct pool_job *job, size_t c, int err,
+                   const char *why)
 {
     size_t first = job_chunk_first(job, c), count = job_chunk_count(job, c);
 
@@ -184,25 +196,32 @@ static void refill(struct process_pool *pp)
             pp_start_slot(pp, k);
 }
 
-/* The worker in slot k died in the middle of a map, holding chunk c (or
- * none, c == SIZE_MAX): reap it, say how, lose the chunk. A fresh worker
- * that died before finishing anything would most likely die the same way
- * again (out of memory for these items, say): its slot gets no new worker
- * until the map is over. */
-static void worker_died(struct process_pool *pp, int k, struct pool_job *job,
-                        size_t c)
+/* A fresh worker that died before finishing anything would most likely
+ * die the same way again (out of memory for these items, say): its slot
+ * gets no new worker until the map is over. */
+int pp_reap_dead(struct process_pool *pp, int k, char *why, size_t len)
 {
-    char why[POOL_WHY_LEN];
     bool fresh = pp->w[k].fresh;
-    int err = pp_reap(pp, k, why, sizeof why);
+    int err = pp_reap(pp, k, why, len);
 
-    if (c != SIZE_MAX)
-        lose_chunk(job, c, err, why);
     if (fresh) {
         pp->w[k].benched = true;
         pp->death_err = err;
         snprintf(pp->death, sizeof pp->death, "%s", why);
     }
+    return err;
+}
+
+/* The worker in slot k died in the middle of a map, holding chunk c (or
+ * none, c == SIZE_MAX): reap it, say how, lose the chunk. */
+static void worker_died(struct process_pool *pp, int k, struct pool_job *job,
+                        size_t c)
+{
+    char why[POOL_WHY_LEN];
+    int err = pp_reap_dead(pp, k, why, sizeof why);
+
+    if (c != SIZE_MAX)
+        pp_lose_chunk(job, c, err, why);
 }
 
 /* Hand chunk c to the idle slot k, forking a worker into it if it is empty
@@ -260,6 +279,17 @@ static void take_chunk(struct process_pool *pp, size_t *next)
         (*next)++;
 }
 
+int pp_no_worker(const struct process_pool *pp, char *why, size_t len)
+{
+    if (pp->fork_err) {
+        snprintf(why, len, "no worker could be started (fork failed: %s)",
+                 strerror(pp->fork_err));
+        return pp->fork_err;
+    }
+    snprintf(why, len, "no worker left: %.*s", (int)(len - 20), pp->death);
+    return pp->death_err ? pp->death_err : EPIPE;
+}
+
 /* Chunks that no worker could take: forks were refused, or every slot is
  * benched. */
 static void lose_rest(struct process_pool *pp, struct pool_job *job,
@@ -270,34 +300,26 @@ static void lose_rest(struct process_pool *pp, struct pool_job *job,
 
     if (!chunks_left(pp, job, next))
         return;
-    if (pp->fork_err) {
-        err = pp->fork_err;
-        snprintf(why, sizeof why, "no worker could be started (fork failed: "
-                 "%s)", strerror(err));
-    } else {
-        err = pp->death_err ? pp->death_err : EPIPE;
-        snprintf(why, sizeof why, "no worker left: %.*s",
-                 (int)(sizeof why - 20), pp->death);
-    }
+    err = pp_no_worker(pp, why, sizeof why);
     for (; chunks_left(pp, job, next); take_chunk(pp, &next))
-        lose_chunk(job, peek_chunk(pp, next), err, why);
+        pp_lose_chunk(job, peek_chunk(pp, next), err, why);
 }
 
 /* Does the worker in slot k sleep on its socket (so a chunk costs it a
  * wake-up)? */
-static bool asleep(const struct worker *w)
+bool pp_asleep(const struct worker *w)
 {
     return w->shm && atomic_load_explicit(&w->shm->worker_sleeping,
                                           memory_order_relaxed);
 }
 
 /* Workers awake: working, or watching their region for the next task. */
-static int awake_workers(const struct process_pool *pp)
+int pp_awake_workers(const struct process_pool *pp)
 {
     int awake = 0;
 
     for (int k = 0; k < pp->n; k++)
-        awake += pp->w[k].pid && pp->w[k].shm && !asleep(&pp->w[k]);
+        awake += pp->w[k].pid && pp->w[k].shm && !pp_asleep(&pp->w[k]);
     return awake;
 }
 
@@ -308,13 +330,13 @@ static int awake_workers(const struct process_pool *pp)
 static int deal(struct process_pool *pp, struct pool_job *job, size_t *next,
                 bool wake_all, struct pollfd *pfd, int *slot, bool *skipped)
 {
-    bool pass_sleepers = !wake_all && awake_workers(pp) > 0;
+    bool pass_sleepers = !wake_all && pp_awake_workers(pp) > 0;
     int m = 0;
 
     for (int k = 0; k < pp->n; k++) {
         struct worker *w = &pp->w[k];
         if (!w->busy && chunks_left(pp, job, *next) && pass_sleepers &&
-            asleep(w))
+            pp_asleep(w))
             *skipped = true;
         else /* again when the worker died taking one */
             while (!w->busy && chunks_left(pp, job, *next) &&
@@ -370,6 +392,15 @@ static int collect(struct process_pool *pp, struct pool_job *job)
     return got;
 }
 
+void pp_share_calm(struct process_pool *pp)
+{
+    long long calm = atomic_load(&pp->calm_from);
+
+    for (int k = 0; k < pp->n; k++)
+        if (pp->w[k].shm && atomic_load(&pp->w[k].shm->calm_from) < calm)
+            atomic_store(&pp->w[k].shm->calm_from, calm);
+}
+
 /* Watch the busy workers' regions for up to POOL_SPIN_US, while the awake
  * workers leave a CPU for us. `wake_at` (ns, 0: never) is when the
  * sleepers passed over should be woken after all. Returns true when a
@@ -382,7 +413,7 @@ static bool spin_wait(struct process_pool *pp, struct pool_job *job,
     for (int k = 0; k < pp->n; k++)
         any |= pp->w[k].busy && pp->w[k].in_region;
     if (!any || !shm_may_spin(pp->spin_ns, &pp->calm_from) ||
-        awake_workers(pp) >= pp->cpus)
+        pp_awake_workers(pp) >= pp->cpus)
         return false;
     struct shm_spin s = shm_spin_start(pp->spin_ns, &pp->calm_from);
     bool got = false;
@@ -395,14 +426,10 @@ static bool spin_wait(struct process_pool *pp, struct pool_job *job,
         if (!shm_spin_on(&s))
             break;
         if (s.looks % 64 == 0 &&
-            (awake_workers(pp) >= pp->cpus || (wake_at && s.last > wake_at)))
+            (pp_awake_workers(pp) >= pp->cpus || (wake_at && s.last > wake_at)))
             break;
     }
-    /* A preemption stops the workers' spinning too: the CPUs are wanted. */
-    long long calm = atomic_load(&pp->calm_from);
-    for (int k = 0; k < pp->n; k++)
-        if (pp->w[k].shm && atomic_load(&pp->w[k].shm->calm_from) < calm)
-            atomic_store(&pp->w[k].shm->calm_from, calm);
+    pp_share_calm(pp);
     return got;
 }
 
@@ -447,12 +474,53 @@ static int sleep_wait(struct process_pool *pp, struct pool_job *job,
     return 0;
 }
 
+/* The map with chunks dealt one at a time to idle workers. Returns 0 or
+ * the errno of poll (the busy workers are then reaped). */
+static int deal_map(struct pool *pool, struct process_pool *pp,
+                    struct pool_job *job, struct pollfd *pfd, int *slot)
+{
+    size_t next = 0;
+    int err;
+
+    /* Without spinning every idle worker gets a chunk at once, as always. */
+    bool wake_all = pp->spin_ns == 0;
+    long long wake_at = wake_all ? 0 : spin_now_ns() + PP_WAKE_AFTER_NS;
+    for (;;) {
+        bool skipped = false;
+        int m = deal(pp, job, &next, wake_all, pfd, slot, &skipped);
+        if (m == 0 && !skipped)
+            break; /* all done, or no worker is left */
+        if (collect(pp, job))
+            continue;
+        if (m > 0 && spin_wait(pp, job, skipped ? wake_at : 0))
+            continue;
+        if (skipped) {
+            /* Not done by now, or about to sleep: every chunk left gets a
+             * worker, awake or not. */
+            wake_all = true;
+            continue;
+        }
+        err = sleep_wait(pp, job, pfd, slot, m);
+        if (err == EINTR)
+            continue;
+        if (err) {
+            pool_set_error(pool, "poll: %s", strerror(err));
+            /* Replies still on their way would be read against the next
+             * map's job: the busy workers go, and fresh ones come. */
+            for (int i = 0; i < m; i++)
+                pp_reap(pp, slot[i], NULL, 0);
+            return err;
+        }
+    }
+    lose_rest(pp, job, next);
+    return 0;
+}
+
 int pp_map(struct pool *pool, struct pool_job *job)
 {
     struct process_pool *pp = pool->impl;
     struct pollfd *pfd;
     int *slot;
-    size_t next = 0;
     int err = 0;
 
     /* A fresh image finds the task by name, or the map cannot start. */
@@ -471,42 +539,10 @@ int pp_map(struct pool *pool, struct pool_job *job)
     pp->nback = 0;
     pp->fork_err = pp->death_err = 0;
     for (int k = 0; k < pp->n; k++)
-        pp->w[k].fresh = pp->w[k].benched = false;
+        pp->w[k].fresh = pp->w[k].benched = pp->w[k].joined = false;
 
-    /* Without spinning every idle worker gets a chunk at once, as always. */
-    bool wake_all = pp->spin_ns == 0;
-    long long wake_at = wake_all ? 0 : spin_now_ns() + WAKE_AFTER_NS;
-    for (;;) {
-        bool skipped = false;
-        int m = deal(pp, job, &next, wake_all, pfd, slot, &skipped);
-        if (m == 0 && !skipped)
-            break; /* all done, or no worker is left */
-        if (collect(pp, job))
-            continue;
-        if (m > 0 && spin_wait(pp, job, skipped ? wake_at : 0))
-            continue;
-        if (skipped) {
-            /* Not done by now, or about to sleep: every chunk left gets a
-             * worker, awake or not. */
-            wake_all = true;
-            continue;
-        }
-        err = sleep_wait(pp, job, pfd, slot, m);
-        if (err == EINTR) {
-            err = 0;
-            continue;
-        }
-        if (err) {
-            pool_set_error(pool, "poll: %s", strerror(err));
-            /* Replies still on their way would be read against the next
-             * map's job: the busy workers go, and fresh ones come. */
-            for (int i = 0; i < m; i++)
-                pp_reap(pp, slot[i], NULL, 0);
-            refill(pp);
-            goto out;
-        }
-    }
-    lose_rest(pp, job, next);
+    err = pq_usable(pp, job) ? pq_map(pool, pp, job, pfd, slot)
+                             : deal_map(pool, pp, job, pfd, slot);
     /* Fill the slots of workers lost in this map now, so the pool is whole
      * for the next one (a refused fork is tried again then). */
     refill(pp);

@@ -30,6 +30,13 @@
  * socket still carries what does not fit, the stop message, and end of
  * file: a death is found exactly as before.
  *
+ * Dealt one at a time, each chunk still costs a round trip through the
+ * parent, and a wake-up of the parent when it sleeps. CPython's workers
+ * take their tasks from one shared queue instead. So a forked pool also
+ * has a queue (shm_queue.h), inherited by its workers: a map that fits is
+ * posted there whole, and each idle worker takes the next chunk itself;
+ * the parent is woken once per worker, when it has nothing left to take.
+ *
  * Reading order, from a program's main down to fork() and back (the files
  * are listed in process.h):
  *   1. pool_open (pool.c) calls pool->ops->start, which for processes is
@@ -45,11 +52,16 @@
  *      run it (run_items, pool.c), send the reply, until told to stop. With
  *      a region it runs serve_region(): await_task() watches, then sleeps;
  *      the task is run in place and done_seq published.
- *   4. pool_map (pool.c) calls ops->map = pp_map (process_map.c): deal(),
- *      assign() and give() hand out chunks (publish() into a region),
- *      spin_wait() watches the regions, sleep_wait() poll()s, receive() and
- *      receive_region() take replies in, worker_died() and channel_broke()
- *      deal with a death (pp_reap, here).
+ *   4. pool_map (pool.c) calls ops->map = pp_map (process_map.c). A map
+ *      the queue holds goes to pq_map (process_queue.c): post() it,
+ *      enlist() the workers (SHM_QUEUE in their regions; serve_queue() in
+ *      process_worker.c claims chunks), take_in() the done ones, and a
+ *      death loses what its worker owned (worker_lost()). Any other map
+ *      is dealt: deal(), assign() and give() hand out chunks (publish()
+ *      into a region), spin_wait() watches the regions, sleep_wait()
+ *      poll()s, receive() and receive_region() take replies in,
+ *      worker_died() and channel_broke() deal with a death (pp_reap,
+ *      here).
  *   5. pool_close (pool.c) calls ops->stop = pp_stop: a stop message to each
  *      worker; pool_join calls pp_join: waitpid for each.
  *
@@ -154,7 +166,8 @@ static void offer_region(struct process_pool *pp, int k)
  * be a worker until told to stop. fd is our end of the channel, other_end
  * the parent's. pp_start_slot() held all_lock across the fork, so our copy of the
  * list of pools is whole, and we are its only thread. Never returns. */
-static _Noreturn void become_worker(int fd, int other_end, pid_t parent)
+static _Noreturn void become_worker(int fd, int other_end, pid_t parent,
+                                    struct shm_queue *queue, int me)
 {
     /* Every other channel end: a sibling's death must read as end of file
      * in the parent, and no pool may wait on us for it. */
@@ -165,6 +178,10 @@ static _Noreturn void become_worker(int fd, int other_end, pid_t parent)
                 p->w[i].fd = -1; /* in our copy: the number may be reused */
             }
     close(other_end);
+    if (queue) {
+        shm_queue_inherit(queue, false); /* not for a task's own children */
+        pp_worker_queue(queue, me);
+    }
     pp_worker_main(fd, parent);
 }
 
@@ -181,13 +198,18 @@ int pp_start_slot(struct process_pool *pp, int k)
         pthread_mutex_unlock(&all_lock);
         return err;
     }
+    /* A forked worker inherits the pool's queue: this fork only (all_lock
+     * is held, and every fork in this program takes it first). */
+    bool queue = pp->queue && shm_queue_inherit(pp->queue, true);
     starting = true;
     /* fork: a copy of us. spawn, forkserver: a fresh image (start.c),
      * which reaches pp_worker_main() through pool_main(). */
     pid = pp->start == POOL_START_FORK ? fork()
                                        : start_worker(pp->start, sv[1]);
     if (pid == 0)
-        become_worker(sv[1], sv[0], parent);
+        become_worker(sv[1], sv[0], parent, queue ? pp->queue : NULL, k + 1);
+    if (queue)
+        shm_queue_inherit(pp->queue, false);
     err = errno;
     starting = false;
     close(sv[1]);
@@ -195,6 +217,7 @@ int pp_start_slot(struct process_pool *pp, int k)
         pp->w[k].pid = pid;
         pp->w[k].fd = sv[0];
         pp->w[k].busy = false;
+        pp->w[k].queue = queue;
         offer_region(pp, k);
     } else {
         close(sv[0]);
@@ -322,6 +345,8 @@ static void release(struct pool *pool, bool unmap)
 
     for (int k = 0; unmap && k < pp->n; k++)
         shm_unmap(pp->w[k].shm);
+    if (unmap)
+        shm_queue_unmap(pp->queue);
 
     pthread_mutex_lock(&all_lock);
     for (p = &all_pools; *p; p = &(*p)->next)
@@ -369,6 +394,12 @@ static int pp_start(struct pool *pool)
         pp->w[k].fd = -1;
     pool->impl = pp;
     pthread_mutex_lock(&all_lock);
+    /* Forked workers share a queue (shm_queue.h); without one (memfd
+     * refused) chunks are dealt, as to fresh images. Made under all_lock,
+     * so that no fork of another thread comes between its mmap and its
+     * DONTFORK. */
+    if (pp->start == POOL_START_FORK && pp->spin_ns)
+        pp->queue = shm_queue_create();
     pp->next = all_pools;
     all_pools = pp;
     pthread_mutex_unlock(&all_lock);

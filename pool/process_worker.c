@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L /* pthread_sigmask, sigset_t */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,14 @@ static void serve_socket_task(int fd, const struct task_msg *t,
 
 static struct shm_ctl *wshm; /* the region, once the parent sent one */
 static long long wspin;      /* how long to watch it before sleeping (ns) */
+static struct shm_queue *wqueue; /* the pool's queue: forked workers only */
+static int wme;                  /* our name in it: slot + 1 */
+
+void pp_worker_queue(struct shm_queue *queue, int me)
+{
+    wqueue = queue;
+    wme = me;
+}
 
 /* Wait until the parent publishes a task past *seen: watch the region
  * while spinning is allowed, then say so and sleep in read() on the
@@ -175,6 +184,26 @@ static void await_task(int fd, unsigned *seen, bool spin)
     *seen = atomic_load_explicit(&c->task_seq, memory_order_acquire);
 }
 
+/* Say in the region that task seq is done, and ring if the parent sleeps. */
+static void task_done(int fd, unsigned seq)
+{
+    struct shm_ctl *c = wshm;
+    int err;
+
+    atomic_store(&c->done_seq, seq);
+    /* The look (seq_cst, after the store) decides; the exchange, only when
+     * the parent sleeps, decides who takes the flag back. */
+    if (atomic_load(&c->parent_sleeping) &&
+        atomic_exchange(&c->parent_sleeping, 0)) {
+        struct reply_msg bell;
+        memset(&bell, 0, sizeof bell);
+        bell.op = REPLY_BELL;
+        struct iovec iov = { &bell, sizeof bell };
+        if ((err = pp_send_all(fd, &iov, 1, NULL)))
+            channel_failed(err);
+    }
+}
+
 /* Run the task in the region and put the results beside it; then publish
  * done_seq and ring if the parent sleeps. The region is the parent's to
  * trust nothing in; we trust the parent, but not past the region's end. */
@@ -199,18 +228,43 @@ static void serve_region_task(int fd, unsigned seq,
     /* A task that closed the channel loses its chunk, as on the socket. */
     if (!same_channel(fd, channel))
         worker_exit(WORKER_LOST_CHANNEL);
-    atomic_store(&c->done_seq, seq);
-    /* The look (seq_cst, after the store) decides; the exchange, only when
-     * the parent sleeps, decides who takes the flag back. */
-    if (atomic_load(&c->parent_sleeping) &&
-        atomic_exchange(&c->parent_sleeping, 0)) {
-        struct reply_msg bell;
-        memset(&bell, 0, sizeof bell);
-        bell.op = REPLY_BELL;
-        struct iovec iov = { &bell, sizeof bell };
-        if ((err = pp_send_all(fd, &iov, 1, NULL)))
-            channel_failed(err);
+    task_done(fd, seq);
+}
+
+/* Take chunks from the pool's queue until none is free: run each one's
+ * items in place, and record what came of it. A chunk stays ours until it
+ * is marked done: if we die running it, the parent loses that one. The
+ * map is read once, and checked against the region's end: a task may
+ * scribble on it. No more claims than the map has chunks. */
+static void serve_queue(int fd, unsigned seq, const struct stat *channel)
+{
+    struct shm_queue *q = wqueue;
+    pool_fn *fn = q ? q->fn : NULL;
+    size_t n = q ? q->n : 0, size = q ? q->chunksize : 0;
+    size_t nchunks = q ? q->nchunks : 0;
+    size_t as = q ? q->arg_size : 0, rs = q ? q->result_size : 0;
+    size_t c;
+
+    if (!q || size == 0 || nchunks != n / size + (n % size != 0) ||
+        !shm_queue_fits(n, nchunks, as, rs))
+        worker_exit(WORKER_LOST_CHANNEL);
+    char *args = shm_queue_args(q, nchunks);
+    char *results = shm_queue_results(q, n, nchunks, as);
+    for (size_t claims = 0;
+         claims < nchunks && (c = shm_queue_claim(q, nchunks, wme)) != SIZE_MAX;
+         claims++) {
+        size_t first = c * size;
+        size_t count = n - first < size ? n - first : size;
+        int err;
+        size_t ran = run_items(fn, as ? args + first * as : NULL, as,
+                               rs ? results + first * rs : NULL, rs, count,
+                               &err);
+        fflush(NULL);
+        if (!same_channel(fd, channel))
+            worker_exit(WORKER_LOST_CHANNEL);
+        shm_queue_finish(q, c, ran, err);
     }
+    task_done(fd, seq);
 }
 
 /* The worker's life once it has a region: every task (or stop) is
@@ -234,6 +288,9 @@ static _Noreturn void serve_region(int fd, const struct stat *channel)
                                   memory_order_relaxed);
             next_header(fd, &t, MSG_TASK);
             serve_socket_task(fd, &t, channel);
+            break;
+        case SHM_QUEUE:
+            serve_queue(fd, seen, channel);
             break;
         case SHM_STOP:
             worker_exit(0);

@@ -39,6 +39,7 @@ enum shm_op {
     SHM_TASK,   /* the task and its arguments are in the region */
     SHM_SOCKET, /* the task comes on the socket (too big for the region) */
     SHM_STOP,   /* leave: the pool is closed */
+    SHM_QUEUE,  /* take chunks from the pool's queue (shm_queue.h) */
 };
 
 /* Each group on a cache line of its own: a write takes the line away from

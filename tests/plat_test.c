@@ -20,8 +20,9 @@
  *           the regions) and large (through the sockets), every result
  *           checked; then a worker killed between maps, at once: the next
  *           map loses nothing
- *   fds     after a map: per process (the caller, its children and theirs),
- *           the region mappings it holds and the memfd descriptors open;
+ *   fds     after a map: per process (the caller, its children and theirs,
+ *           a child the caller forks itself), the region and queue
+ *           mappings it holds and the memfd descriptors open;
  *           then the caller's once more, after pool_free
  *
  * Usage: plat_test [-r ROUNDS] [-w WORKERS] [-q] [--start M] MODE
@@ -44,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -427,19 +429,22 @@ static void mode_check(int workers, int rounds)
     }
 }
 
-/* How many lines of /proc/PID/maps, and how many links of /proc/PID/fd,
- * name a worker's region. */
+/* How many lines of /proc/PID/maps name a worker's region, how many the
+ * pool's queue (forked workers share one: pool/shm_queue.h), and how many
+ * links of /proc/PID/fd a memfd. */
 static void regions_of(pid_t pid, void *ctx)
 {
     char path[300], line[512];
-    int maps = 0, fds = 0;
+    int maps = 0, queues = 0, fds = 0;
 
     snprintf(path, sizeof path, "/proc/%ld/maps", (long)pid);
     FILE *f = fopen(path, "r");
     if (!f)
         die("%s", path);
-    while (fgets(line, sizeof line, f))
+    while (fgets(line, sizeof line, f)) {
         maps += strstr(line, "memfd:pool-worker") != NULL;
+        queues += strstr(line, "memfd:pool-queue") != NULL;
+    }
     fclose(f);
     snprintf(path, sizeof path, "/proc/%ld/fd", (long)pid);
     DIR *d = opendir(path);
@@ -456,8 +461,8 @@ static void regions_of(pid_t pid, void *ctx)
         }
     }
     closedir(d);
-    printf("%s: %d region mappings, %d memfd descriptors\n",
-           (const char *)ctx, maps, fds);
+    printf("%s: %d region mappings, %d queue mappings, %d memfd descriptors\n",
+           (const char *)ctx, maps, queues, fds);
 }
 
 /* A child, and its own children (a fork server's workers). */
@@ -477,6 +482,19 @@ static void mode_fds(int workers, int rounds)
                sizeof *results, N_ITEMS, 0);
     regions_of(getpid(), "caller");
     each_child(getpid(), regions_below, NULL);
+    /* A child of the caller's own gets none of them (MADV_DONTFORK). */
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        regions_of(getpid(), "caller's child");
+        fflush(stdout);
+        _exit(0);
+    }
+    while (waitpid(pid, NULL, 0) < 0)
+        if (errno != EINTR)
+            die("waitpid");
     pool_free(pool);
     regions_of(getpid(), "caller");
 }

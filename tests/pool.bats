@@ -205,6 +205,11 @@ error: item 7 failed: Numerical argument out of domain (2 items failed in all, 5
     done
 }
 
+@test "pool: a task that writes over the queue's records costs items, not a hang" {
+    pt queue_scribble processes
+    echo "$output"
+}
+
 @test "pool: with arg_size 0 every task gets NULL, in both kinds" {
     pt zero_arg processes
     pt zero_arg threads

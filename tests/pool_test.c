@@ -33,6 +33,7 @@
 
 #include "clock.h"
 #include "pool.h"
+#include "shm_queue.h" /* queue_scribble writes over it as a task */
 #include "testlib.h"
 
 /* ---- fault injection ----------------------------------------------------- */
@@ -1350,6 +1351,90 @@ static void case_zero_arg(void)
     printf("arg_size 0: every task got NULL\n");
 }
 
+/* The pool's queue as a task finds it in its worker: the mapping that
+ * /proc/self/maps calls memfd:pool-queue. NULL when there is none. */
+static struct shm_queue *queue_here(void)
+{
+    char line[512];
+    unsigned long at = 0;
+    FILE *f = fopen("/proc/self/maps", "r");
+
+    while (f && !at && fgets(line, sizeof line, f))
+        if (strstr(line, "memfd:pool-queue"))
+            sscanf(line, "%lx", &at);
+    if (f)
+        fclose(f);
+    return (struct shm_queue *)at;
+}
+
+/* Item 0 writes over the records of the 16 chunks in the queue: all
+ * `owner` (done, or free again), with a count no chunk has. Every item
+ * squares. */
+static int scribble_queue(const void *arg, void *result, int owner)
+{
+    if (*(const long *)arg == 0) {
+        struct shm_queue *q = queue_here();
+        if (!q)
+            return ENOENT; /* a forked worker must have the queue */
+        struct shm_chunk *ch = shm_queue_chunks(q);
+        for (size_t c = 0; c < 16; c++) {
+            ch[c].ran = 12345;
+            atomic_store(&ch[c].owner, owner);
+        }
+        atomic_store(&q->next, 0);
+    }
+    return square(arg, result);
+}
+
+static int scribble_done(const void *arg, void *result)
+{
+    return scribble_queue(arg, result, QUEUE_DONE);
+}
+
+static int scribble_free(const void *arg, void *result)
+{
+    return scribble_queue(arg, result, QUEUE_FREE);
+}
+
+/* A task that writes over the queue's records can cost the map its items,
+ * but not hang it or crash the caller: the records are checked. One
+ * worker, so that item 0 runs first and nothing is taken in before. The
+ * records written over as done: the 15 other chunks are lost (EPROTO,
+ * "overwritten"). As free: the worker runs them again, and stops there (no
+ * more claims than the map has chunks). Then the pool maps right. */
+static void case_queue_scribble(void)
+{
+    enum { N = 16 };
+    long args[N];
+    struct out res[N];
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    struct pool *p = open_or_fail(1);
+    fill(args, N);
+    for (int i = 0; i < 2; i++) {
+        double t0 = now();
+        int err = pool_map(p, i ? scribble_free : scribble_done, args,
+                           sizeof *args, res, sizeof *res, N, 1);
+        CHECK(now() - t0 < 2.0, "map %d took %.2f s", i, now() - t0);
+        CHECK(err == (i ? 0 : EPROTO), "map %d returned %d: %s", i, err,
+              pool_error(p));
+        if (err)
+            CHECK(strstr(pool_error(p), "item 1 lost: its record in the pool's "
+                         "queue was overwritten") &&
+                  strstr(pool_error(p), "15 items failed"), "map %d: %s", i,
+                  pool_error(p));
+        else
+            check_squares(res, N, N, N);
+        printf("records written over as %s: %s\n", i ? "free" : "done",
+               err ? pool_error(p) : "every chunk run again");
+    }
+    CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N, 0) == 0,
+          "map after: %s", pool_error(p));
+    check_squares(res, N, N, N);
+    pool_free(p);
+    CHECK(no_children(), "children left");
+}
+
 /* ---- misuse from threads ------------------------------------------------- */
 
 static void case_null(void)
@@ -1505,6 +1590,7 @@ static const struct test tests[] = {
     { "too_large", case_too_large, false, false },
     { "closed_channel", case_closed_channel, true, false },
     { "lost_zeros", case_lost_zeros, true, false },
+    { "queue_scribble", case_queue_scribble, true, false },
     { "task_output", case_task_output, false, true }, /* it prints 40 lines */
     { "low_fds", case_low_fds, false, true }, /* it closes stdout */
     { "caller_child", case_caller_child, false, false },
