@@ -144,9 +144,6 @@ int pp_map(struct pool *pool, struct pool_job *job);
 /* While a worker is awake, sleeping workers get work only this late. */
 #define PP_WAKE_AFTER_NS 50000
 
-/* After the parent's spin: a preemption it found stops the workers'
- * spinning too, for as long (the CPUs are wanted). */
-void pp_share_calm(struct process_pool *pp);
 
 /* Announce task op in worker w's region, and wake it if it said it
  * sleeps. spin_after: it may watch for its next task afterwards. Returns
@@ -172,9 +169,34 @@ int pp_reap_dead(struct process_pool *pp, int k, char *why, size_t len);
 /* Why chunks found no worker: the errno, and words in why. */
 int pp_no_worker(const struct process_pool *pp, char *why, size_t len);
 
-/* ---- process_queue.c ------------------------------------------------------ */
-
 struct pollfd;
+
+/* The busy workers' channels into pfd, their slots into slot (room for
+ * every worker). Returns how many. */
+int pp_gather_busy(const struct process_pool *pp, struct pollfd *pfd,
+                   int *slot);
+
+/* Watch for up to POOL_SPIN_US, while the awake workers leave a CPU for
+ * the parent: news(ctx) takes in what came and says whether anything did.
+ * Stop at wake_at (ns, 0: never), to wake the sleepers passed over; a
+ * preemption stops the workers' spinning too. True when news came. */
+bool pp_spin(struct process_pool *pp, bool (*news)(void *ctx), void *ctx,
+             long long wake_at);
+
+/* Sleep until one of the m busy workers in slot has news: say so in each
+ * region its task is in (in_region), look once more (a worker that
+ * finishes after this look sees the flag and rings), then poll() their
+ * channels. Returns 0 or the errno of poll. */
+int pp_nap(struct process_pool *pp, struct pollfd *pfd, const int *slot,
+           int m);
+
+/* After pp_nap, what waits on slot k's channel (p: its pollfd). 0: nothing
+ * to do (no message, or a bell: the region says it already, or will); 1:
+ * a reply header, in *r; -1: end of file or an error, the channel broke. */
+int pp_take_note(struct process_pool *pp, const struct pollfd *p, int k,
+                 struct reply_msg *r);
+
+/* ---- process_queue.c ------------------------------------------------------ */
 
 /* Can this map go through the pool's queue (shm_queue.h)? */
 bool pq_usable(const struct process_pool *pp, const struct pool_job *job);

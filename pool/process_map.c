@@ -323,6 +323,87 @@ int pp_awake_workers(const struct process_pool *pp)
     return awake;
 }
 
+int pp_gather_busy(const struct process_pool *pp, struct pollfd *pfd,
+                   int *slot)
+{
+    int m = 0;
+
+    for (int k = 0; k < pp->n; k++)
+        if (pp->w[k].busy) {
+            pfd[m].fd = pp->w[k].fd;
+            pfd[m].events = POLLIN;
+            pfd[m].revents = 0;
+            slot[m++] = k;
+        }
+    return m;
+}
+
+/* A preemption found by the parent's spin stops the workers' spinning
+ * too, for as long: the CPUs are wanted. */
+static void share_calm(struct process_pool *pp)
+{
+    long long calm = atomic_load(&pp->calm_from);
+
+    for (int k = 0; k < pp->n; k++)
+        if (pp->w[k].shm && atomic_load(&pp->w[k].shm->calm_from) < calm)
+            atomic_store(&pp->w[k].shm->calm_from, calm);
+}
+
+bool pp_spin(struct process_pool *pp, bool (*news)(void *ctx), void *ctx,
+             long long wake_at)
+{
+    bool got = false;
+
+    if (!shm_may_spin(pp->spin_ns, &pp->calm_from) ||
+        pp_awake_workers(pp) >= pp->cpus)
+        return false;
+    struct shm_spin s = shm_spin_start(pp->spin_ns, &pp->calm_from);
+    for (;;) {
+        if (news(ctx)) {
+            shm_spin_end(&s);
+            got = true;
+            break;
+        }
+        if (!shm_spin_on(&s))
+            break;
+        if (s.looks % 64 == 0 &&
+            (pp_awake_workers(pp) >= pp->cpus || (wake_at && s.last > wake_at)))
+            break;
+    }
+    share_calm(pp);
+    return got;
+}
+
+int pp_nap(struct process_pool *pp, struct pollfd *pfd, const int *slot,
+           int m)
+{
+    int got = 0, err = 0;
+
+    for (int i = 0; i < m; i++)
+        if (pp->w[slot[i]].in_region)
+            atomic_store(&pp->w[slot[i]].shm->parent_sleeping, 1);
+    for (int i = 0; i < m && !got; i++) {
+        struct worker *w = &pp->w[slot[i]];
+        got = w->in_region && atomic_load(&w->shm->done_seq) == w->seq;
+    }
+    if (!got && poll(pfd, (nfds_t)m, -1) < 0)
+        err = errno;
+    for (int i = 0; i < m; i++)
+        if (pp->w[slot[i]].shm)
+            atomic_store(&pp->w[slot[i]].shm->parent_sleeping, 0);
+    return err;
+}
+
+int pp_take_note(struct process_pool *pp, const struct pollfd *p, int k,
+                 struct reply_msg *r)
+{
+    if (!p->revents || pp->w[k].pid == 0)
+        return 0;
+    if (pp_recv_all(pp->w[k].fd, r, sizeof *r))
+        return -1;
+    return r->op == REPLY_BELL ? 0 : 1; /* a bell: the region says it */
+}
+
 /* Every idle slot takes the next chunk, except that a sleeping worker is
  * passed over (*skipped) while another is awake, unless `wake_all`: the
  * awake one will likely do the work before a wake-up would have landed.
@@ -331,7 +412,6 @@ static int deal(struct process_pool *pp, struct pool_job *job, size_t *next,
                 bool wake_all, struct pollfd *pfd, int *slot, bool *skipped)
 {
     bool pass_sleepers = !wake_all && pp_awake_workers(pp) > 0;
-    int m = 0;
 
     for (int k = 0; k < pp->n; k++) {
         struct worker *w = &pp->w[k];
@@ -342,14 +422,8 @@ static int deal(struct process_pool *pp, struct pool_job *job, size_t *next,
             while (!w->busy && chunks_left(pp, job, *next) &&
                    assign(pp, k, job, peek_chunk(pp, *next)))
                 take_chunk(pp, next);
-        if (w->busy) {
-            pfd[m].fd = w->fd;
-            pfd[m].events = POLLIN;
-            pfd[m].revents = 0;
-            slot[m++] = k;
-        }
     }
-    return m;
+    return pp_gather_busy(pp, pfd, slot);
 }
 
 /* The busy worker in slot k broke its channel: end of file, or a broken
@@ -392,83 +466,52 @@ static int collect(struct process_pool *pp, struct pool_job *job)
     return got;
 }
 
-void pp_share_calm(struct process_pool *pp)
-{
-    long long calm = atomic_load(&pp->calm_from);
+/* Watch for a busy worker's reply in its region, while the awake workers
+ * leave a CPU for us (pp_spin). */
+struct dealing {
+    struct process_pool *pp;
+    struct pool_job *job;
+};
 
-    for (int k = 0; k < pp->n; k++)
-        if (pp->w[k].shm && atomic_load(&pp->w[k].shm->calm_from) < calm)
-            atomic_store(&pp->w[k].shm->calm_from, calm);
+static bool collected(void *ctx)
+{
+    struct dealing *d = ctx;
+
+    return collect(d->pp, d->job) > 0;
 }
 
-/* Watch the busy workers' regions for up to POOL_SPIN_US, while the awake
- * workers leave a CPU for us. `wake_at` (ns, 0: never) is when the
- * sleepers passed over should be woken after all. Returns true when a
- * reply came in; false: stop watching (sleep, or wake the sleepers). */
 static bool spin_wait(struct process_pool *pp, struct pool_job *job,
                       long long wake_at)
 {
+    struct dealing d = { pp, job };
     bool any = false;
 
     for (int k = 0; k < pp->n; k++)
         any |= pp->w[k].busy && pp->w[k].in_region;
-    if (!any || !shm_may_spin(pp->spin_ns, &pp->calm_from) ||
-        pp_awake_workers(pp) >= pp->cpus)
-        return false;
-    struct shm_spin s = shm_spin_start(pp->spin_ns, &pp->calm_from);
-    bool got = false;
-    for (;;) {
-        if (collect(pp, job)) {
-            shm_spin_end(&s);
-            got = true;
-            break;
-        }
-        if (!shm_spin_on(&s))
-            break;
-        if (s.looks % 64 == 0 &&
-            (pp_awake_workers(pp) >= pp->cpus || (wake_at && s.last > wake_at)))
-            break;
-    }
-    pp_share_calm(pp);
-    return got;
+    return any && pp_spin(pp, collected, &d, wake_at);
 }
 
-/* Sleep until a busy worker has news: say so in each region, look once
- * more (a worker that finishes after this look sees the flag and rings),
- * then poll() the channels. A readable channel holds a reply, a bell, or
- * end of file (the worker died). Returns 0, or the errno of poll. */
+/* Sleep until a busy worker has news (pp_nap); then take in what came: a
+ * reply, a bell, or end of file (the worker died). Returns 0, or the errno
+ * of poll. */
 static int sleep_wait(struct process_pool *pp, struct pool_job *job,
                       struct pollfd *pfd, const int *slot, int m)
 {
-    int got = 0, err = 0;
+    int err = pp_nap(pp, pfd, slot, m);
 
-    for (int i = 0; i < m; i++)
-        if (pp->w[slot[i]].in_region)
-            atomic_store(&pp->w[slot[i]].shm->parent_sleeping, 1);
-    for (int i = 0; i < m && !got; i++) {
-        struct worker *w = &pp->w[slot[i]];
-        got = w->in_region && atomic_load(&w->shm->done_seq) == w->seq;
-    }
-    if (!got && poll(pfd, (nfds_t)m, -1) < 0)
-        err = errno;
-    for (int i = 0; i < m; i++)
-        if (pp->w[slot[i]].shm)
-            atomic_store(&pp->w[slot[i]].shm->parent_sleeping, 0);
     if (err)
         return err;
     collect(pp, job);
     for (int i = 0; i < m; i++) {
         int k = slot[i];
         struct reply_msg r;
-        if (!pfd[i].revents || pp->w[k].pid == 0)
+        int got = pp_take_note(pp, &pfd[i], k, &r);
+        if (got == 0)
             continue;
-        int e = pp_recv_all(pp->w[k].fd, &r, sizeof r);
-        if (!e && r.op == REPLY_BELL)
-            continue; /* the region said it already, or will */
-        if (!e)
-            e = pp->w[k].busy && !pp->w[k].in_region ? receive(pp, k, job, &r)
-                                                      : EPROTO;
-        if (e)
+        /* A reply is expected only from a worker whose chunk went by
+         * socket; anything else breaks the channel. */
+        if (got < 0 || !pp->w[k].busy || pp->w[k].in_region ||
+            receive(pp, k, job, &r))
             channel_broke(pp, k, job);
     }
     return 0;

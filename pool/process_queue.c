@@ -205,7 +205,7 @@ static bool involve(struct qmap *m, int k)
         if (!w->shm || !w->queue)
             return false; /* no way in: its share goes to the others */
         if (pp_announce(w, SHM_QUEUE, pp_cpu_left(pp, k)) == 0) {
-            w->busy = w->joined = true;
+            w->busy = w->joined = w->in_region = true;
             return true;
         }
         if (w->fresh) {
@@ -227,7 +227,6 @@ static int enlist(struct qmap *m, bool wake_all, struct pollfd *pfd,
 {
     struct process_pool *pp = m->pp;
     bool pass_sleepers = !wake_all && pp_awake_workers(pp) > 0;
-    int n = 0;
 
     for (int k = 0; k < pp->n; k++) {
         struct worker *w = &pp->w[k];
@@ -237,72 +236,31 @@ static int enlist(struct qmap *m, bool wake_all, struct pollfd *pfd,
             else
                 involve(m, k);
         }
-        if (w->busy) {
-            pfd[n].fd = w->fd;
-            pfd[n].events = POLLIN;
-            pfd[n].revents = 0;
-            slot[n++] = k;
-        }
     }
-    return n;
+    return pp_gather_busy(pp, pfd, slot);
 }
 
-/* Watch for a busy worker to finish, as process_map.c's spin_wait does;
- * stop at wake_at (ns, 0: never) if chunks are still free then. */
-static bool spin(struct qmap *m, long long wake_at)
+/* For pp_spin: did a busy worker finish? */
+static bool news(void *ctx)
 {
-    struct process_pool *pp = m->pp;
-    bool got = false;
-
-    if (!shm_may_spin(pp->spin_ns, &pp->calm_from) ||
-        pp_awake_workers(pp) >= pp->cpus)
-        return false;
-    struct shm_spin s = shm_spin_start(pp->spin_ns, &pp->calm_from);
-    for (;;) {
-        if (finished(m)) {
-            shm_spin_end(&s);
-            got = true;
-            break;
-        }
-        if (!shm_spin_on(&s))
-            break;
-        if (s.looks % 64 == 0 &&
-            (pp_awake_workers(pp) >= pp->cpus ||
-             (wake_at && s.last > wake_at && chunks_free(m))))
-            break;
-    }
-    pp_share_calm(pp);
-    return got;
+    return finished(ctx);
 }
 
-/* Sleep until a busy worker rings or dies: say so in each region, look
- * once more, poll(). Returns 0 or the errno of poll. */
+/* Sleep until a busy worker rings or dies (pp_nap), then take in what
+ * came. Returns 0 or the errno of poll. */
 static int nap(struct qmap *m, struct pollfd *pfd, const int *slot, int n)
 {
     struct process_pool *pp = m->pp;
-    bool got = false;
-    int err = 0;
+    int err = pp_nap(pp, pfd, slot, n);
 
-    for (int i = 0; i < n; i++)
-        atomic_store(&pp->w[slot[i]].shm->parent_sleeping, 1);
-    for (int i = 0; i < n && !got; i++)
-        got = atomic_load(&pp->w[slot[i]].shm->done_seq) == pp->w[slot[i]].seq;
-    if (!got && poll(pfd, (nfds_t)n, -1) < 0)
-        err = errno;
-    for (int i = 0; i < n; i++)
-        atomic_store(&pp->w[slot[i]].shm->parent_sleeping, 0);
     if (err)
         return err;
     finished(m);
     for (int i = 0; i < n; i++) {
-        int k = slot[i];
         struct reply_msg r;
-        if (!pfd[i].revents || pp->w[k].pid == 0)
-            continue;
-        int e = pp_recv_all(pp->w[k].fd, &r, sizeof r);
-        if (!e && r.op == REPLY_BELL)
-            continue; /* the region said it already, or will */
-        worker_lost(m, k); /* end of file, or words it has no reason to send */
+        /* End of file, or words it has no reason to send. */
+        if (pp_take_note(pp, &pfd[i], slot[i], &r) != 0)
+            worker_lost(m, slot[i]);
     }
     return 0;
 }
@@ -357,7 +315,7 @@ int pq_map(struct pool *pool, struct process_pool *pp, struct pool_job *job,
             break; /* all done, or nobody left to take the rest */
         if (finished(&m))
             continue;
-        if (n > 0 && spin(&m, skipped ? wake_at : 0))
+        if (n > 0 && pp_spin(pp, news, &m, skipped ? wake_at : 0))
             continue;
         if (skipped) {
             /* Chunks free by now, or about to sleep: the sleepers too. */
