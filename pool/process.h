@@ -74,7 +74,9 @@ struct worker {
     bool benched;   /* a fresh worker died here: no more forks this map */
     struct shm_ctl *shm; /* its shared region; NULL: all through the socket */
     unsigned seq;   /* the last task published in the region */
-    bool in_region; /* the chunk in hand travels through the region */
+    bool in_region; /* its task is in the region: the chunk in hand
+                       travels through it, or it takes from the queue;
+                       done_seq says when it is done */
     bool queue;     /* it has the pool's queue (forked, shm_queue.h) */
     bool joined;    /* it took part in this map's queue */
 };
