@@ -12,6 +12,10 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 LDFLAGS  ?=
 SANITIZE ?=
+# POOL_FAST=0 builds the pool's core alone, without its fast layer
+# (pool/Makefile); exported, so that the tests know which build they test.
+POOL_FAST ?= 1
+export POOL_FAST
 
 WARN     := -std=c11 -Wall -Wextra -pedantic -Werror
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -I$(ROOT)/pool -I$(ROOT)/common
@@ -24,7 +28,7 @@ LIBPOOL   := $(ROOT)/pool/libpool.a
 LIBCOMMON := $(ROOT)/common/libcommon.a
 
 # Rewritten only when the flags change, so make rebuilds on a change of flags.
-FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
+FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) POOL_FAST=$(POOL_FAST)
 .flags: FORCE
 	@printf '%s\n' '$(FLAGS_NOW)' | cmp -s - $@ || printf '%s\n' '$(FLAGS_NOW)' > $@
 

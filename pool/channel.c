@@ -1,8 +1,9 @@
-/* pool/channel.c - whole messages over a worker's channel, kept above fd 2,
- * and a descriptor passed along one (SCM_RIGHTS).
+/* pool/channel.c - whole messages over a worker's channel, kept above fd 2.
  *
- * Part of the process pool: pool/process.h gives the reading order of its
- * files; process_pool.c's header tells the whole story.
+ * Part of the process pool (process.h gives the reading order). CPython's
+ * Connection.send_bytes and recv_bytes do the same over a pipe
+ * (Lib/multiprocessing/connection.py, 3.11): a partial write or read is
+ * carried on until the message is whole.
  */
 #define _POSIX_C_SOURCE 200809L /* F_DUPFD_CLOEXEC, MSG_NOSIGNAL */
 #include <errno.h>
@@ -15,8 +16,8 @@
 
 /* ---- channel I/O: whole messages, EINTR retried ------------------------ */
 
-/* Send every byte of iov[0..cnt). Returns 0 or an errno value; *sent
- * (unless NULL) tells whether any byte went out. */
+/* MSG_NOSIGNAL: a dead worker's channel gives EPIPE, not SIGPIPE, and the
+ * caller's signal dispositions stay untouched. */
 int pp_send_all(int fd, struct iovec *iov, int cnt, bool *sent)
 {
     struct msghdr msg;
@@ -49,7 +50,6 @@ int pp_send_all(int fd, struct iovec *iov, int cnt, bool *sent)
     return 0;
 }
 
-/* Read exactly len bytes. Returns 0, EPIPE at end of file, or an errno. */
 int pp_recv_all(int fd, void *buf, size_t len)
 {
     char *p = buf;
@@ -85,7 +85,16 @@ int pp_above_stdio(int fd)
     return moved;
 }
 
-/* A new channel, both ends at 3 or above. Returns 0 or an errno value. */
+int pp_send_op(int fd, int op)
+{
+    struct msg t;
+    struct iovec iov = { &t, sizeof t };
+
+    memset(&t, 0, sizeof t);
+    t.op = op;
+    return pp_send_all(fd, &iov, 1, NULL);
+}
+
 int pp_make_channel(int sv[2])
 {
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -110,73 +119,4 @@ int pp_make_channel(int sv[2])
         setsockopt(sv[i], SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     }
     return 0;
-}
-
-/* Send the worker in slot k its shared region, when the pool spins. The
- * memfd is made after the fork and closed once sent, under all_lock: no
- * other child gets it. Without a region (memfd refused, the worker gone)
- * the worker goes through the socket only, as with POOL_SPIN_US=0. Only
- * workers that leave a CPU for the parent spin (cpus - 1 of them); the
- * others sleep as soon as they are idle. */
-
-/* The control part of a message that carries one descriptor, aligned as a
- * cmsghdr must be. */
-union fd_control {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-};
-
-ssize_t pp_send_fd(int fd, const void *buf, size_t len, int pass)
-{
-    union fd_control u;
-    struct iovec iov = { (void *)buf, len };
-    struct msghdr msg;
-    ssize_t sent;
-
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (pass >= 0) {
-        memset(&u, 0, sizeof u);
-        msg.msg_control = u.buf;
-        msg.msg_controllen = sizeof u.buf;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &pass, sizeof pass);
-    }
-    while ((sent = sendmsg(fd, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-        ;
-    return sent;
-}
-
-ssize_t pp_recv_fd(int fd, void *buf, size_t len, int *passed)
-{
-    union fd_control u;
-    struct iovec iov = { buf, len };
-    struct msghdr msg;
-    ssize_t got;
-
-    if (passed)
-        *passed = -1;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = u.buf;
-    msg.msg_controllen = sizeof u.buf;
-    while ((got = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-        ;
-    if (got < 0)
-        return got;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-        int in;
-        memcpy(&in, CMSG_DATA(c), sizeof in);
-        if (passed)
-            *passed = in;
-        else
-            close(in);
-    }
-    return got;
 }

@@ -1,9 +1,10 @@
 /* pool/pool.c - what both kinds of pool share: argument checks, chunking,
  * the lifecycle and the words for each failure.
  *
- * The lifecycle follows CPython's Pool: RUN until close() or terminate();
- * join() only after one of them; map() only while RUN. The error texts
- * "Pool not running" and "Pool is still running" are CPython's own.
+ * The lifecycle follows CPython's Pool (Lib/multiprocessing/pool.py,
+ * 3.11: Pool.__init__, map, close, terminate, join): RUN until close() or
+ * terminate(); join() only after one of them; map() only while RUN. The
+ * words "Pool not running" and "Pool is still running" are CPython's own.
  *
  * See also: pool.h (the contract), thread_pool.c, process_pool.c,
  * docs/pool.md.
@@ -21,9 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pool_impl.h"
-#include "spin.h"
-#include "start.h"
+#include "core.h"
 
 int pool_cpu_count(void)
 {
@@ -41,7 +40,7 @@ int pool_cpu_count(void)
 
 long pool_spin_us(void)
 {
-    return (long)(spin_budget_ns() / 1000);
+    return pool_spin ? (long)(pool_spin->budget_ns() / 1000) : 0;
 }
 
 size_t pool_default_chunksize(size_t n, int workers)
@@ -78,6 +77,74 @@ void pool_set_error(struct pool *pool, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A failed pool_open has no pool to keep its words in: they stay here, per
+ * thread, for pool_error(NULL). */
+static _Thread_local char open_error[256];
+
+void pool_open_failed(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(open_error, sizeof open_error, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- start methods, and tasks by name ------------------------------------ */
+
+static const char *const start_names[] = { "fork", "spawn", "forkserver" };
+
+const char *pool_start_name(enum pool_start start)
+{
+    return (unsigned)start <= POOL_START_FORKSERVER ? start_names[start]
+                                                     : "unknown";
+}
+
+int pool_start_parse(const char *name, enum pool_start *start)
+{
+    for (unsigned i = 0; i <= POOL_START_FORKSERVER; i++)
+        if (strcmp(name, start_names[i]) == 0) {
+            *start = (enum pool_start)i;
+            return 0;
+        }
+    return EINVAL;
+}
+
+/* pool_main's table: the same array in every image of the program, so an
+ * index names a task in all of them (the C face of pickling by name). */
+static const struct pool_task *task_table;
+static size_t task_count;
+
+void pool_set_tasks(const struct pool_task *tasks, size_t n)
+{
+    task_table = tasks;
+    task_count = n;
+}
+
+size_t pool_task_index(pool_fn *fn)
+{
+    for (size_t i = 0; i < task_count; i++)
+        if (task_table[i].fn == fn)
+            return i;
+    return POOL_TASK_NONE;
+}
+
+/* What a worker runs for an index its own table lacks (only a program
+ * that builds its table differently in each image gets here). */
+static int missing_task(const void *arg, void *result)
+{
+    (void)arg;
+    (void)result;
+    return ENOSYS;
+}
+
+pool_fn *pool_task_fn(pool_fn *fn, size_t index)
+{
+    if (index == POOL_TASK_NONE)
+        return fn;
+    return index < task_count ? task_table[index].fn : missing_task;
+}
+
 struct pool *pool_open(enum pool_kind kind, int workers)
 {
     return pool_open_start(kind, workers, POOL_START_FORK);
@@ -94,9 +161,10 @@ struct pool *pool_open_start(enum pool_kind kind, int workers,
         errno = EINVAL;
         return NULL;
     }
-    err = start_check(kind, start);
-    if (err) {
-        errno = err;
+    open_error[0] = '\0';
+    if ((unsigned)start > POOL_START_FORKSERVER) {
+        pool_open_failed("unknown start method %d", (int)start);
+        errno = EINVAL;
         return NULL;
     }
     pool = calloc(1, sizeof *pool);
@@ -275,6 +343,7 @@ static int map_job(struct pool *pool, pool_fn *fn,
         chunksize = n; /* one chunk; and no buffer sized for more than n */
     memset(&job, 0, sizeof job);
     job.fn = fn;
+    job.task = POOL_TASK_NONE;
     job.args = args;
     job.arg_size = arg_size;
     job.results = results;
@@ -285,6 +354,8 @@ static int map_job(struct pool *pool, pool_fn *fn,
     job.first_failed = n;
 
     err = pool->ops->map(pool, &job);
+    if (err && result_size) /* a map that failed whole has no results */
+        memset(results, 0, n * result_size);
     if (err)
         return err;
     if (job.first_failed == n)
@@ -394,7 +465,7 @@ int pool_workers(const struct pool *pool)
 const char *pool_error(const struct pool *pool)
 {
     if (!pool)
-        return start_open_error()[0] ? start_open_error() : "no pool (NULL)";
+        return open_error[0] ? open_error : "no pool (NULL)";
     if (getpid() == pool->owner && atomic_load(&pool->busy))
         return "pool busy: another thread is in a call on it";
     return pool->error;

@@ -429,22 +429,20 @@ static void mode_check(int workers, int rounds)
     }
 }
 
-/* How many lines of /proc/PID/maps name a worker's region, how many the
- * pool's queue (forked workers share one: pool/shm_queue.h), and how many
- * links of /proc/PID/fd a memfd. */
+/* How many lines of /proc/PID/maps name a pool's shared region (a forked
+ * pool and its workers share one: pool/fast/procs.c), and how many links
+ * of /proc/PID/fd a memfd. */
 static void regions_of(pid_t pid, void *ctx)
 {
     char path[300], line[512];
-    int maps = 0, queues = 0, fds = 0;
+    int regions = 0, fds = 0;
 
     snprintf(path, sizeof path, "/proc/%ld/maps", (long)pid);
     FILE *f = fopen(path, "r");
     if (!f)
         die("%s", path);
-    while (fgets(line, sizeof line, f)) {
-        maps += strstr(line, "memfd:pool-worker") != NULL;
-        queues += strstr(line, "memfd:pool-queue") != NULL;
-    }
+    while (fgets(line, sizeof line, f))
+        regions += strstr(line, "memfd:pool-queue") != NULL;
     fclose(f);
     snprintf(path, sizeof path, "/proc/%ld/fd", (long)pid);
     DIR *d = opendir(path);
@@ -461,8 +459,8 @@ static void regions_of(pid_t pid, void *ctx)
         }
     }
     closedir(d);
-    printf("%s: %d region mappings, %d queue mappings, %d memfd descriptors\n",
-           (const char *)ctx, maps, queues, fds);
+    printf("%s: %d region mappings, %d memfd descriptors\n",
+           (const char *)ctx, regions, fds);
 }
 
 /* A child, and its own children (a fork server's workers). */

@@ -1,48 +1,26 @@
-/* pool/start.c - start methods: where a process pool's workers come from.
+/* pool/start/forkserver.c - the forkserver start method: one server, a
+ * fresh image, forks the workers of every forkserver pool.
  *
- * Shows: multiprocessing's three start methods in C, and the rules that
- * come with the two that start a fresh image of the program.
- *
- *   fork        the worker is a copy of the caller, as it is at that moment:
- *               its globals, its heap, and the locks its other threads held
- *               (held forever in the child: nobody there will let them go).
- *               The task travels as a function pointer, valid in the copy.
- *   spawn       the worker is a fresh image of the program (posix_spawn of
- *               the running executable). It runs main() from the top, meets
- *               pool_main() and turns into a worker there: the C face of the
- *               `if __name__ == "__main__":` guard. A pointer means nothing
- *               in another image, so a task travels by its index in
- *               pool_main's table, the same in every image of the program:
- *               the C face of pickling a function by name.
- *   forkserver  on first use one server, itself a fresh image (so it holds
- *               none of the caller's threads or locks), forks the workers.
- *               Their channels reach it over a socketpair with SCM_RIGHTS;
- *               it reaps them and sends their wait status back, since the
- *               program is not their parent. Tasks travel as under spawn.
+ * Shows: multiprocessing's "forkserver" context in C (CPython:
+ * Lib/multiprocessing/forkserver.py, 3.11). The server starts clean (a
+ * fresh image holds none of the caller's threads or locks), so a worker
+ * forked from it is as safe as a spawned one and nearly as cheap as a
+ * fork. Its channel reaches the server over a socketpair with SCM_RIGHTS;
+ * the server reaps it and sends its wait status back, since the program
+ * is not its parent. Tasks travel by name, as under spawn.
  *
  *     program                          fork server (a fresh image)
- *     start_worker(fd) --START + fd--> fork() -> worker: PDEATHSIG, serve fd
+ *     start(fd)        --START + fd--> fork() -> worker: PDEATHSIG, serve fd
  *                      <--STARTED pid--
- *     wait_worker(pid) <--EXITED pid, status--  (on SIGCHLD, via signalfd)
+ *     wait(pid)        <--EXITED pid, status--  (on SIGCHLD, via signalfd)
  *     exits or killed  ---end of file--> the server leaves; its workers
  *                                        die with it (PR_SET_PDEATHSIG)
- *
- * A fresh image learns its role from one environment variable, read and
- * removed by pool_main(): POOL_START_CHILD=worker:3:PID or server:3:PID,
- * where 3 is the descriptor its channel was put on and PID the program's.
- * Nothing is made in the file system.
- *
- * See also: start.h (what process_pool.c calls), docs/start_methods.md,
- * CPython's Lib/multiprocessing/spawn.py and forkserver.py (3.11).
  */
-#define _GNU_SOURCE /* posix_spawn_file_actions_addclosefrom_np, signalfd */
+#define _GNU_SOURCE /* signalfd, SCM_RIGHTS, MSG_CMSG_CLOEXEC */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,179 +32,73 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pool_impl.h"
-#include "process.h"
+#include "../core.h"
 #include "start.h"
 
-extern char **environ;
+/* ---- one message with a descriptor riding along (SCM_RIGHTS) ------------- */
 
-#define CHILD_ENV "POOL_START_CHILD"
-#define CHILD_FD 3 /* where a fresh image finds its channel: never 0-2 */
+/* Send len bytes in one sendmsg, `pass` (unless -1) riding along; receive
+ * up to len bytes and the descriptor riding along into *passed (-1 if
+ * none), close-on-exec. Both return the bytes, or -1 with errno set. The
+ * control part is aligned as a cmsghdr must be. */
+union fd_control {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+};
 
-/* ---- the program's record: pool_main's table ----------------------------- */
-
-static const struct pool_task *task_table;
-static size_t task_count;
-static bool booted;     /* pool_main ran: fresh images may be started */
-static char exe[4096];  /* the running executable, resolved by pool_main */
-
-static const char *const start_names[] = { "fork", "spawn", "forkserver" };
-
-const char *pool_start_name(enum pool_start start)
+static ssize_t send_fd(int fd, const void *buf, size_t len, int pass)
 {
-    return (unsigned)start <= POOL_START_FORKSERVER ? start_names[start]
-                                                     : "unknown";
-}
+    union fd_control u;
+    struct iovec iov = { (void *)buf, len };
+    struct msghdr msg;
+    ssize_t sent;
 
-int pool_start_parse(const char *name, enum pool_start *start)
-{
-    for (unsigned i = 0; i <= POOL_START_FORKSERVER; i++)
-        if (strcmp(name, start_names[i]) == 0) {
-            *start = (enum pool_start)i;
-            return 0;
-        }
-    return EINVAL;
-}
-
-int start_task_index(enum pool_start start, pool_fn *fn, size_t *index,
-                     char *buf, size_t len)
-{
-    *index = POOL_TASK_NONE;
-    if (start == POOL_START_FORK)
-        return 0;
-    for (size_t i = 0; i < task_count; i++)
-        if (task_table[i].fn == fn) {
-            *index = i;
-            return 0;
-        }
-    snprintf(buf, len, "cannot send the task: not in pool_main's table "
-             "(C's PicklingError)");
-    return EINVAL;
-}
-
-/* What a worker runs for an index its own table does not have (only a
- * program that builds its table differently in each image gets here). */
-static int missing_task(const void *arg, void *result)
-{
-    (void)arg;
-    (void)result;
-    return ENOSYS;
-}
-
-pool_fn *start_task_fn(pool_fn *fn, size_t index)
-{
-    if (index == POOL_TASK_NONE)
-        return fn;
-    return index < task_count ? task_table[index].fn : missing_task;
-}
-
-/* ---- words for a failed open ------------------------------------------- */
-
-/* pool_open has no pool to keep its words in: they stay here, per thread,
- * for pool_error(NULL). */
-static _Thread_local char open_error[256];
-
-const char *start_open_error(void)
-{
-    return open_error;
-}
-
-static void open_failed(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-
-static void open_failed(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(open_error, sizeof open_error, fmt, ap);
-    va_end(ap);
-}
-
-int start_check(enum pool_kind kind, enum pool_start start)
-{
-    open_error[0] = '\0';
-    if ((unsigned)start > POOL_START_FORKSERVER) {
-        open_failed("unknown start method %d", (int)start);
-        return EINVAL;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (pass >= 0) {
+        memset(&u, 0, sizeof u);
+        msg.msg_control = u.buf;
+        msg.msg_controllen = sizeof u.buf;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &pass, sizeof pass);
     }
-    if (kind == POOL_THREADS || start == POOL_START_FORK)
-        return 0; /* threads share the image: there is nothing to start */
-    if (!booted) {
-        open_failed("%s pool opened before pool_main(): call it first in "
-                    "main()", start_names[start]);
-        return EINVAL;
-    }
-    if (!exe[0]) {
-        open_failed("a %s pool needs the running program, and "
-                    "/proc/self/exe could not be read", start_names[start]);
-        return ENOENT;
-    }
-    return 0;
+    while ((sent = sendmsg(fd, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+        ;
+    return sent;
 }
 
-/* ---- a fresh image of the program ---------------------------------------- */
-
-/* The environment for a fresh image: ours, with `var` in place of any
- * CHILD_ENV. NULL when memory runs out. */
-static char **child_environ(char *var)
+static ssize_t recv_fd(int fd, void *buf, size_t len, int *passed)
 {
-    size_t n = 0, k = 0;
-    char **envp;
+    union fd_control u;
+    struct iovec iov = { buf, len };
+    struct msghdr msg;
+    ssize_t got;
 
-    while (environ[n])
-        n++;
-    envp = malloc((n + 2) * sizeof *envp);
-    if (!envp)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], CHILD_ENV "=", sizeof CHILD_ENV) != 0)
-            envp[k++] = environ[i];
-    envp[k++] = var;
-    envp[k] = NULL;
-    return envp;
-}
-
-/* Start the running executable as a `role` ("worker" or "server") with fd
- * on CHILD_FD and no other descriptor beyond stdin, stdout and stderr.
- * Returns its pid, or -1 with errno set and the words in open_error. */
-static pid_t launch(const char *role, int fd)
-{
-    char var[64];
-    char *argv[] = { exe, NULL };
-    char **envp;
-    posix_spawn_file_actions_t fa;
-    pid_t pid;
-    int err;
-
-    snprintf(var, sizeof var, CHILD_ENV "=%s:%d:%ld", role, CHILD_FD,
-             (long)getpid());
-    envp = child_environ(var);
-    if (!envp) {
-        open_failed("cannot start a %s: out of memory", role);
-        errno = ENOMEM;
-        return -1;
+    if (passed)
+        *passed = -1;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = u.buf;
+    msg.msg_controllen = sizeof u.buf;
+    while ((got = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    if (got < 0)
+        return got;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+        int in;
+        memcpy(&in, CMSG_DATA(c), sizeof in);
+        if (passed)
+            *passed = in;
+        else
+            close(in);
     }
-    /* dup2 onto itself clears close-on-exec (POSIX 2024, glibc 2.29). */
-    err = posix_spawn_file_actions_init(&fa);
-    if (!err)
-        err = posix_spawn_file_actions_adddup2(&fa, fd, CHILD_FD);
-    if (!err)
-        err = posix_spawn_file_actions_addclosefrom_np(&fa, CHILD_FD + 1);
-    if (!err)
-        err = posix_spawn(&pid, exe, &fa, NULL, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    free(envp);
-    if (err) {
-        open_failed("cannot start a %s: posix_spawn %s: %s", role, exe,
-                    strerror(err));
-        errno = err;
-        return -1;
-    }
-    return pid;
+    return got;
 }
 
 /* ---- the fork server: its side ------------------------------------------- */
@@ -242,7 +114,7 @@ struct srv_msg {
 /* Send m on fd, with `pass` (>= 0) attached as SCM_RIGHTS. */
 static int srv_send(int fd, const struct srv_msg *m, int pass)
 {
-    return pp_send_fd(fd, m, sizeof *m, pass) < 0 ? errno : 0;
+    return send_fd(fd, m, sizeof *m, pass) < 0 ? errno : 0;
 }
 
 /* Receive one message into m, and the descriptor it carries into *passed
@@ -250,7 +122,7 @@ static int srv_send(int fd, const struct srv_msg *m, int pass)
  * at end of file, or an errno value. */
 static int srv_recv(int fd, struct srv_msg *m, int *passed)
 {
-    ssize_t got = pp_recv_fd(fd, m, sizeof *m, passed);
+    ssize_t got = recv_fd(fd, m, sizeof *m, passed);
 
     if (got < 0)
         return errno;
@@ -319,7 +191,7 @@ static void report_exits(int ctrl, int sfd)
  * and reports how they ended, until the program's end of the control
  * socket closes. It ignores Ctrl-C, as CPython's does (forkserver.py,
  * main(), 3.11): the program decides, and its end of file ends us. */
-static _Noreturn void server_main(int ctrl)
+void start_server_main(int ctrl)
 {
     sigset_t chld;
     struct sigaction ign;
@@ -370,19 +242,19 @@ static struct {
     size_t n, cap;
 } srv = { PTHREAD_MUTEX_INITIALIZER, -1, 0, NULL, 0, 0 };
 
-/* Start the server. Returns 0 or an errno value (words in open_error). */
+/* Start the server. Returns 0 or an errno value (the words: pool_open_failed). */
 static int srv_launch(void)
 {
     int sv[2];
 
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         int err = errno;
-        open_failed("cannot start the fork server: socketpair: %s",
+        pool_open_failed("cannot start the fork server: socketpair: %s",
                     strerror(err));
         return err;
     }
     sv[0] = pp_above_stdio(sv[0]);
-    pid_t pid = sv[0] < 0 ? -1 : launch("server", sv[1]);
+    pid_t pid = sv[0] < 0 ? -1 : start_launch("server", sv[1]);
     int err = errno;
     close(sv[1]);
     if (pid < 0) {
@@ -460,7 +332,7 @@ static pid_t start_forkserver_worker(int child_fd)
         struct srv_worker *w = realloc(srv.w, cap * sizeof *w);
         if (!w) {
             pthread_mutex_unlock(&srv.lock);
-            open_failed("cannot start a forkserver worker: out of memory");
+            pool_open_failed("cannot start a forkserver worker: out of memory");
             errno = ENOMEM;
             return -1;
         }
@@ -482,8 +354,7 @@ static pid_t start_forkserver_worker(int child_fd)
     }
     pthread_mutex_unlock(&srv.lock);
     if (pid < 0) {
-        if (!open_error[0])
-            open_failed("cannot start a forkserver worker: %s",
+        pool_open_failed("cannot start a forkserver worker: %s",
                         strerror((int)-pid));
         errno = (int)-pid;
         return -1;
@@ -568,6 +439,8 @@ static void srv_child(void)
     pthread_mutex_unlock(&srv.lock);
 }
 
+/* ---- the method ------------------------------------------------------------ */
+
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void register_handlers(void)
@@ -575,65 +448,19 @@ static void register_handlers(void)
     pthread_atfork(srv_prepare, srv_parent, srv_child);
 }
 
-void start_atfork(void)
+static void atfork(void)
 {
     pthread_once(&atfork_once, register_handlers);
 }
 
-/* ---- what process_pool.c calls ------------------------------------------ */
-
-pid_t start_worker(enum pool_start start, int child_fd)
+static int check(void)
 {
-    if (start == POOL_START_FORKSERVER)
-        return start_forkserver_worker(child_fd);
-    return launch("worker", child_fd);
+    return start_check_image("forkserver");
 }
 
-/* waitpid for a child of ours, at most timeout_ms (< 0: no limit). */
-static int wait_child(pid_t pid, int *status, int timeout_ms)
-{
-    struct timespec ms = { 0, 1000000L };
-
-    for (int waited = 0;; waited++) {
-        pid_t got = waitpid(pid, status, timeout_ms < 0 ? 0 : WNOHANG);
-        if (got > 0)
-            return 0;
-        if (got < 0 && errno != EINTR)
-            return errno;
-        if (got == 0) {
-            if (waited >= timeout_ms)
-                return ETIMEDOUT;
-            nanosleep(&ms, NULL);
-        }
-    }
-}
-
-int wait_worker(enum pool_start start, pid_t pid, int *status, int timeout_ms)
-{
-    if (start == POOL_START_FORKSERVER)
-        return wait_forkserver_worker(pid, status, timeout_ms);
-    return wait_child(pid, status, timeout_ms);
-}
-
-/* ---- pool_main: where a fresh image learns what it is -------------------- */
-
-void pool_main(const struct pool_task *tasks, size_t ntasks)
-{
-    const char *var = getenv(CHILD_ENV);
-    char role[8];
-    int fd;
-    long parent;
-
-    task_table = tasks;
-    task_count = ntasks;
-    booted = true;
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe);
-    exe[len > 0 && (size_t)len < sizeof exe ? len : 0] = '\0';
-    if (!var || sscanf(var, "%7[a-z]:%d:%ld", role, &fd, &parent) != 3)
-        return; /* the program itself */
-    /* A task that starts programs must not pass the role on. */
-    unsetenv(CHILD_ENV);
-    if (strcmp(role, "server") == 0)
-        server_main(fd);
-    pp_worker_main(fd, (pid_t)parent);
-}
+const struct pool_start_method pool_forkserver_method = {
+    .check = check,
+    .start = start_forkserver_worker,
+    .wait = wait_forkserver_worker,
+    .atfork = atfork,
+};
