@@ -90,61 +90,6 @@ void pool_open_failed(const char *fmt, ...)
     va_end(ap);
 }
 
-/* ---- start methods, and tasks by name ------------------------------------ */
-
-static const char *const start_names[] = { "fork", "spawn", "forkserver" };
-
-const char *pool_start_name(enum pool_start start)
-{
-    return (unsigned)start <= POOL_START_FORKSERVER ? start_names[start]
-                                                     : "unknown";
-}
-
-int pool_start_parse(const char *name, enum pool_start *start)
-{
-    for (unsigned i = 0; i <= POOL_START_FORKSERVER; i++)
-        if (strcmp(name, start_names[i]) == 0) {
-            *start = (enum pool_start)i;
-            return 0;
-        }
-    return EINVAL;
-}
-
-/* pool_main's table: the same array in every image of the program, so an
- * index names a task in all of them (the C face of pickling by name). */
-static const struct pool_task *task_table;
-static size_t task_count;
-
-void pool_set_tasks(const struct pool_task *tasks, size_t n)
-{
-    task_table = tasks;
-    task_count = n;
-}
-
-size_t pool_task_index(pool_fn *fn)
-{
-    for (size_t i = 0; i < task_count; i++)
-        if (task_table[i].fn == fn)
-            return i;
-    return POOL_TASK_NONE;
-}
-
-/* What a worker runs for an index its own table lacks (only a program
- * that builds its table differently in each image gets here). */
-static int missing_task(const void *arg, void *result)
-{
-    (void)arg;
-    (void)result;
-    return ENOSYS;
-}
-
-pool_fn *pool_task_fn(pool_fn *fn, size_t index)
-{
-    if (index == POOL_TASK_NONE)
-        return fn;
-    return index < task_count ? task_table[index].fn : missing_task;
-}
-
 struct pool *pool_open(enum pool_kind kind, int workers)
 {
     return pool_open_start(kind, workers, POOL_START_FORK);

@@ -268,7 +268,8 @@ static int pp_map(struct pool *pool, struct pool_job *job)
     char why[POOL_WHY_LEN];
     int err = 0;
 
-    if (pp->method && (job->task = pool_task_index(job->fn)) == POOL_TASK_NONE) {
+    if (pp->method && (job->task = pp->method->index_of(job->fn)) ==
+                          POOL_TASK_NONE) {
         pool_set_error(pool, "cannot send the task: not in pool_main's table "
                        "(C's PicklingError)");
         return EINVAL;

@@ -161,6 +161,8 @@ static void describe_exit(int status, char *how, size_t len)
 {
     if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_LOST_CHANNEL)
         snprintf(how, len, "had its channel closed (by a task?) and left");
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_TASK_EXIT)
+        snprintf(how, len, "left: a task called exit()");
     else if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_NO_MEMORY)
         snprintf(how, len, "ran out of memory for a chunk's arguments or "
                  "results");

@@ -26,6 +26,7 @@ static struct {
     size_t args_cap, res_cap;
 } wb;
 static struct stat channel; /* what the channel was when we started */
+pool_fn *(*pp_task_fn)(size_t index);
 
 /* Leave. What tasks printed is flushed, as CPython's workers flush stdout
  * and stderr when they leave (Lib/multiprocessing/process.py,
@@ -83,7 +84,9 @@ static void serve_task(int fd, const struct msg *t)
     r.op = REPLY_DATA;
     r.first = t->first;
     r.count = t->count;
-    r.ran = run_items(pool_task_fn(t->fn, t->task), wb.args, t->arg_size,
+    pool_fn *fn = t->task == POOL_TASK_NONE || !pp_task_fn ? t->fn
+                                                           : pp_task_fn(t->task);
+    r.ran = run_items(fn, wb.args, t->arg_size,
                       wb.res, t->result_size, t->count, &r.err);
     /* After each chunk, before its reply: by the time the map returns,
      * what its tasks printed is out. */
@@ -121,6 +124,15 @@ static _Noreturn void worker_main(int fd)
     }
 }
 
+/* A task that calls exit() would run the caller's atexit handlers here, in
+ * a copy of the caller. Registered last, this one runs first, and leaves
+ * at once, saying why. (CPython's workers leave with os._exit.) */
+static void task_called_exit(void)
+{
+    fflush(NULL);
+    _exit(WORKER_TASK_EXIT);
+}
+
 /* Die with the parent, even in the middle of a long task, and do not start
  * if it is gone already (Linux sends the signal when the thread that
  * started us exits: see pool.h); let pool_terminate's SIGTERM end us,
@@ -135,5 +147,6 @@ void pp_worker_main(int fd, pid_t parent)
     sigaddset(&term, SIGTERM);
     signal(SIGTERM, SIG_DFL);
     pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+    atexit(task_called_exit);
     worker_main(fd);
 }

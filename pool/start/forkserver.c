@@ -32,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../core.h"
+#include "../process.h"
 #include "start.h"
 
 /* ---- one message with a descriptor riding along (SCM_RIGHTS) ------------- */
@@ -460,6 +460,7 @@ static int check(void)
 
 const struct pool_start_method pool_forkserver_method = {
     .check = check,
+    .index_of = start_task_index,
     .start = start_forkserver_worker,
     .wait = wait_forkserver_worker,
     .atfork = atfork,

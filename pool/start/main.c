@@ -11,6 +11,7 @@
  * that a task that starts programs does not pass it on.
  */
 #define _GNU_SOURCE /* SO_PEERCRED, struct ucred */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,57 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../core.h"
+#include "../process.h"
 #include "start.h"
+
+/* ---- tasks by name ---------------------------------------------------------
+ *
+ * pool_main's table is the same array in every image of the program, so
+ * an index names a task in all of them: the C face of pickling by name. */
+static const struct pool_task *task_table;
+static size_t task_count;
+
+size_t start_task_index(pool_fn *fn)
+{
+    for (size_t i = 0; i < task_count; i++)
+        if (task_table[i].fn == fn)
+            return i;
+    return POOL_TASK_NONE;
+}
+
+/* What a worker runs for an index its own table lacks (only a program
+ * that builds its table differently in each image gets here). */
+static int missing_task(const void *arg, void *result)
+{
+    (void)arg;
+    (void)result;
+    return ENOSYS;
+}
+
+static pool_fn *task_fn(size_t index)
+{
+    return index < task_count ? task_table[index].fn : missing_task;
+}
+
+static const char *const start_names[] = { "fork", "spawn", "forkserver" };
+
+const char *pool_start_name(enum pool_start start)
+{
+    return (unsigned)start <= POOL_START_FORKSERVER ? start_names[start]
+                                                     : "unknown";
+}
+
+int pool_start_parse(const char *name, enum pool_start *start)
+{
+    for (unsigned i = 0; i <= POOL_START_FORKSERVER; i++)
+        if (strcmp(name, start_names[i]) == 0) {
+            *start = (enum pool_start)i;
+            return 0;
+        }
+    return EINVAL;
+}
+
+/* ---- the role of a fresh image --------------------------------------------- */
 
 static bool proven(int fd, int type, long parent)
 {
@@ -46,7 +96,9 @@ void pool_main(const struct pool_task *tasks, size_t ntasks)
     int fd = -1;
     long parent = 0;
 
-    pool_set_tasks(tasks, ntasks);
+    task_table = tasks;
+    task_count = ntasks;
+    pp_task_fn = task_fn;
     start_boot();
     if (!var)
         return;

@@ -23,7 +23,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "../core.h"
+#include "../process.h"
 #include "start.h"
 
 extern char **environ;
@@ -159,6 +159,7 @@ static void no_handlers(void)
 
 const struct pool_start_method pool_spawn_method = {
     .check = check,
+    .index_of = start_task_index,
     .start = start_worker,
     .wait = wait_child,
     .atfork = no_handlers,

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "../process.h"
+
 #define CHILD_ENV "POOL_START_CHILD"
 #define CHILD_FD 3 /* where a fresh image finds its channel: never 0-2 */
 
@@ -29,6 +31,9 @@ void start_take_name(void);
 
 /* pool_main ran: remember it, and what the program is. */
 void start_boot(void);
+
+/* The index of fn in pool_main's table; POOL_TASK_NONE if not there. */
+size_t start_task_index(pool_fn *fn);
 
 /* The fork server's life, on its control socket. */
 _Noreturn void start_server_main(int ctrl);
