@@ -14,10 +14,8 @@
 
 #include "process.h"
 
-/* ---- channel I/O: whole messages, EINTR retried ------------------------ */
-
 /* MSG_NOSIGNAL: a dead worker's channel gives EPIPE, not SIGPIPE, and the
- * caller's signal dispositions stay untouched. */
+ * caller's signal dispositions stay untouched. EINTR is retried. */
 int pp_send_all(int fd, struct iovec *iov, int cnt, bool *sent)
 {
     struct msghdr msg;
@@ -69,11 +67,8 @@ int pp_recv_all(int fd, void *buf, size_t len)
     return 0;
 }
 
-
-/* Move fd to 3 or above (close-on-exec), closing the original. A program
- * started with stdin, stdout or stderr closed would otherwise get a channel
- * there, and then write its own output into a worker. Returns the new
- * descriptor, or -1 with errno set. */
+/* A program started with stdin, stdout or stderr closed would get a
+ * channel there, and then write its own output into a worker. */
 int pp_above_stdio(int fd)
 {
     if (fd > STDERR_FILENO)
@@ -109,10 +104,8 @@ int pp_make_channel(int sv[2])
             close(sv[1]);
         return err;
     }
-    /* Room for a whole large chunk: with the default buffers (about 200
-     * KiB) each MiB crosses in several block-and-wake rounds. The kernel
-     * caps the size at net.core.wmem_max/rmem_max; a refusal only leaves
-     * the default, so the return values do not matter. */
+    /* Room for a large chunk (the default is about 200 KiB); a refusal
+     * only leaves the default. */
     int size = 1 << 20;
     for (int i = 0; i < 2; i++) {
         setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);

@@ -1,13 +1,9 @@
 /* pool/pool.c - what both kinds of pool share: argument checks, chunking,
- * the lifecycle and the words for each failure.
+ * the lifecycle, the misuse guards and the words for each failure.
  *
- * The lifecycle follows CPython's Pool (Lib/multiprocessing/pool.py,
- * 3.11: Pool.__init__, map, close, terminate, join): RUN until close() or
- * terminate(); join() only after one of them; map() only while RUN. The
- * words "Pool not running" and "Pool is still running" are CPython's own.
- *
- * See also: pool.h (the contract), thread_pool.c, process_pool.c,
- * docs/pool.md.
+ * The lifecycle is CPython's Pool's (Lib/multiprocessing/pool.py, 3.11:
+ * map, close, terminate, join): RUN until close() or terminate(); join()
+ * only after one of them; map() only while RUN, with CPython's own words.
  */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <errno.h>
@@ -112,18 +108,14 @@ struct pool *pool_open_start(enum pool_kind kind, int workers,
         errno = EINVAL;
         return NULL;
     }
-    pool = calloc(1, sizeof *pool);
-    if (!pool)
+    if (!(pool = calloc(1, sizeof *pool)))
         return NULL;
     pool->kind = kind;
     pool->owner = getpid();
-    atomic_init(&pool->busy, false);
     pool->workers = workers < 1 ? pool_cpu_count() : workers;
     pool->start = start;
-    pool->state = POOL_RUN;
     pool->ops = kind == POOL_THREADS ? &pool_thread_ops : &pool_process_ops;
-    err = pool->ops->start(pool);
-    if (err) {
+    if ((err = pool->ops->start(pool))) {
         free(pool);
         errno = err;
         return NULL;
@@ -210,39 +202,22 @@ static void describe_failure(struct pool *pool, const struct pool_job *job)
 
 /* ---- the door of every call ---------------------------------------------
  *
- * Misuse the contract forbids fails cleanly here, before anything is
- * touched: a NULL pool (EINVAL); a copy of a pool made by fork, used in a
- * process that did not open it (EPERM: it would talk to, or signal, the
- * owner's workers); a call while another thread is inside a call on the same
- * pool (EBUSY at once: the call in progress is left alone, and its words in
- * pool->error too). */
-
-/* Whether this process may use the pool: only the one that opened it may.
- * Returns 0 or EPERM, with the words. */
-static int check_owner(struct pool *pool)
-{
-    pid_t me = getpid();
-
-    if (me == pool->owner)
-        return 0;
-    pool_set_error(pool, "this pool belongs to process %ld, not to this one "
-                   "(%ld): a copy made by fork cannot be used",
-                   (long)pool->owner, (long)me);
-    return EPERM;
-}
-
-/* Begin a call: 0, and the pool is this thread's until leave(); or the
- * errno value that refuses the call. */
+ * Misuse fails here, before anything is touched: a NULL pool (EINVAL); a
+ * copy made by fork, used in another process (EPERM: it would talk to, or
+ * signal, the owner's workers); a call while another thread is inside one
+ * (EBUSY at once: the call in progress, and its words, are left alone).
+ * Begin a call: 0, and the pool is this thread's until leave(). */
 static int enter(struct pool *pool)
 {
-    bool idle = false;
-    int err;
-
     if (!pool)
         return EINVAL;
-    if ((err = check_owner(pool)))
-        return err;
-    if (!atomic_compare_exchange_strong(&pool->busy, &idle, true))
+    if (getpid() != pool->owner) {
+        pool_set_error(pool, "this pool belongs to process %ld, not to this "
+                       "one (%ld): a copy made by fork cannot be used",
+                       (long)pool->owner, (long)getpid());
+        return EPERM;
+    }
+    if (atomic_exchange(&pool->busy, true))
         return EBUSY;
     pool->error[0] = '\0';
     return 0;
@@ -254,8 +229,6 @@ static int leave(struct pool *pool, int err)
     atomic_store(&pool->busy, false);
     return err;
 }
-
-/* ---- the calls, once through the door ------------------------------------ */
 
 static int map_job(struct pool *pool, pool_fn *fn,
                    const void *args, size_t arg_size,
@@ -286,23 +259,17 @@ static int map_job(struct pool *pool, pool_fn *fn,
         chunksize = pool_default_chunksize(n, pool->workers);
     if (chunksize > n)
         chunksize = n; /* one chunk; and no buffer sized for more than n */
-    memset(&job, 0, sizeof job);
-    job.fn = fn;
-    job.task = POOL_TASK_NONE;
-    job.args = args;
-    job.arg_size = arg_size;
-    job.results = results;
-    job.result_size = result_size;
-    job.n = n;
-    job.chunksize = chunksize;
-    job.nchunks = n / chunksize + (n % chunksize != 0);
-    job.first_failed = n;
+    job = (struct pool_job){ .fn = fn, .task = POOL_TASK_NONE, .args = args,
+                             .results = results, .arg_size = arg_size,
+                             .result_size = result_size, .n = n,
+                             .chunksize = chunksize, .first_failed = n,
+                             .nchunks = n / chunksize + (n % chunksize != 0) };
 
-    err = pool->ops->map(pool, &job);
-    if (err && result_size) /* a map that failed whole has no results */
-        memset(results, 0, n * result_size);
-    if (err)
+    if ((err = pool->ops->map(pool, &job))) {
+        if (result_size) /* a map that failed as a whole has no results */
+            memset(results, 0, n * result_size);
         return err;
+    }
     if (job.first_failed == n)
         return 0;
     describe_failure(pool, &job);
@@ -320,15 +287,13 @@ static void stop(struct pool *pool, enum pool_state state)
 
 static int join(struct pool *pool)
 {
-    int err;
-
     if (pool->state == POOL_RUN) {
         pool_set_error(pool, "Pool is still running");
         return EINVAL;
     }
     if (pool->joined)
         return 0;
-    err = pool->ops->join(pool);
+    int err = pool->ops->join(pool);
     pool->joined = true;
     if (err)
         pool_set_error(pool, "joining the workers: %s", strerror(err));

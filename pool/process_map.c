@@ -1,25 +1,15 @@
 /* pool/process_map.c - pool_map on a process pool: hand the chunks to idle
- * workers, take the replies in, and deal with a death.
+ * workers, take the replies in, deal with a death.
  *
- * CPython's Pool puts a map's tasks on one queue that every idle worker
- * reads from (Lib/multiprocessing/pool.py, 3.11: Pool._handle_tasks and
- * worker()), and a thread takes the results in by index
- * (Pool._handle_results). Here the parent deals each chunk to an idle
- * worker through its socket and poll()s the busy workers' channels:
- *
- *     while chunks are left or workers are busy:
- *         each idle worker gets the next chunk (a dead slot a new worker)
- *         poll() the busy workers' channels
- *         a reply: its results go into place, the worker is idle again
- *         end of file: the worker died; its chunk is lost, it is replaced
- *
- * Unlike CPython 3.11, whose map waits forever for a chunk a dead worker
- * held, the chunk fails with the worker's cause, and the map goes on.
- *
- * How work reaches a worker is the part that varies (struct pp_handoff):
- * dealt through the sockets (here), or, with the fast layer, taken by each
- * worker from a queue in memory they share (pool/fast/procs.c). The loop
- * is the same for both.
+ * CPython's Pool puts a map's tasks on one queue every idle worker reads
+ * (Lib/multiprocessing/pool.py, 3.11: Pool._handle_tasks, worker()), and a
+ * thread takes the results in by index (Pool._handle_results). Here the
+ * parent deals each chunk to an idle worker's socket and poll()s the busy
+ * ones (run(), below). Unlike CPython 3.11, whose map waits forever for
+ * what a dead worker held, those items fail with the worker's cause, and
+ * the map goes on. How a chunk reaches a worker is the part that varies
+ * (struct pp_handoff): dealt here, or, with the fast layer, taken by each
+ * worker from a queue they share (pool/fast/procs.c).
  */
 #define _POSIX_C_SOURCE 200809L /* poll */
 #include <errno.h>
@@ -34,7 +24,7 @@ void pp_lose_chunk(struct pool_job *job, size_t c, int err, const char *why)
 {
     size_t first = job_chunk_first(job, c), count = job_chunk_count(job, c);
 
-    if (job->result_size) /* whatever part of a reply had arrived there */
+    if (job->result_size) /* whatever part of a reply arrived there */
         memset(job->results + first * job->result_size, 0,
                count * job->result_size);
     job_fail(job, first, count, err, why);
@@ -49,7 +39,7 @@ void pp_chunk_back(struct pool_job *job, size_t first, size_t count,
     }
 }
 
-/* ---- dealt: a chunk at a time, through the socket ------------------------ */
+/* ---- dealt: a chunk at a time, through the socket ----------------------- */
 
 static bool dealt_more(struct pp_map *m)
 {
@@ -128,20 +118,15 @@ static void dealt_rest(struct pp_map *m, int err, const char *why)
 }
 
 static const struct pp_handoff dealt = {
-    .more = dealt_more,
-    .give = dealt_give,
-    .wait = dealt_wait,
-    .reply = dealt_reply,
-    .lost = dealt_lost,
-    .rest = dealt_rest,
+    .more = dealt_more, .give = dealt_give, .wait = dealt_wait,
+    .reply = dealt_reply, .lost = dealt_lost, .rest = dealt_rest,
 };
 
 /* ---- the map -------------------------------------------------------------- */
 
-/* The worker in slot k is gone (end of file, a broken reply, a failed
- * send): reap it, lose what it held. A worker started during this map that
- * died before finishing anything would most likely die the same way again
- * (out of memory for these items, say): its slot stays empty until the
+/* The worker in slot k is gone: reap it, lose what it held. One started
+ * during this map that died before finishing anything would likely die
+ * the same way again (out of memory, say): its slot stays empty until the
  * map is over, so a death never turns into a loop of forks. */
 static void died(struct pp_map *m, int k)
 {
@@ -162,10 +147,9 @@ static void died(struct pp_map *m, int k)
 
 enum offered { GIVEN, AGAIN, PASSED, NONE };
 
-/* Hand work to the idle slot k, starting a worker into it if it is empty.
- * A worker that cannot take it died while idle: it is reaped and
- * replaced, once, and nothing is lost. AGAIN: it died taking the work,
- * which is lost with it; the slot may take more. */
+/* Hand work to the idle slot k, starting a worker into it if empty. One
+ * that cannot take it died while idle: reaped and replaced, once, nothing
+ * lost. AGAIN: it died taking the work, lost with it; the slot may take more. */
 static enum offered offer(struct pp_map *m, int k, bool force)
 {
     struct process_pool *pp = m->pp;
@@ -203,8 +187,8 @@ static int no_worker(const struct process_pool *pp, char *why, size_t len)
     return pp->death_err ? pp->death_err : EPIPE;
 }
 
-/* What waits on busy worker k's channel: a reply, a bell (a hint: the
- * hand-off's collect() looks), or end of file. */
+/* What waits on busy worker k's channel: a reply, a bell (the hand-off's
+ * collect() looks), or end of file. */
 static void take_note(struct pp_map *m, const struct pollfd *p, int k)
 {
     struct worker *w = &m->pp->w[k];
@@ -240,10 +224,9 @@ static int run(struct pp_map *m, struct pollfd *pfd, int *slot)
         if (n == 0 && !passed)
             return 0; /* all done, or no worker is left */
         int err = n == 0 ? EAGAIN : m->h->wait(m, pfd, n, passed);
-        if (err == EAGAIN) { /* work waited long enough: wake everyone */
-            force = true;
+        force |= err == EAGAIN; /* work waited long enough: wake everyone */
+        if (err == EAGAIN)
             continue;
-        }
         if (err && err != EINTR) {
             pool_set_error(m->pool, "poll: %s", strerror(err));
             /* Replies on their way would be read against the next map: the
@@ -305,10 +288,6 @@ static int pp_map(struct pool *pool, struct pool_job *job)
 }
 
 const struct pool_ops pool_process_ops = {
-    .start = pp_start,
-    .map = pp_map,
-    .stop = pp_stop,
-    .join = pp_join,
-    .release = pp_release,
-    .forget = pp_forget,
+    .start = pp_start, .map = pp_map, .stop = pp_stop, .join = pp_join,
+    .release = pp_release, .forget = pp_forget,
 };

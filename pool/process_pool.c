@@ -1,10 +1,9 @@
 /* pool/process_pool.c - the process pool: multiprocessing.Pool in C.
  *
- * Shows: workers forked once and reused by every map; arguments and
- * results copied through one socketpair per worker, as CPython pickles
- * them through pipes; and a worker that dies reaped and replaced, never
- * waited on forever (python/cpython#66587: a Pool whose worker is killed
- * hangs).
+ * Shows: workers forked once and reused by every map, one socketpair each,
+ * as CPython pickles tasks and results through pipes; and a worker that
+ * dies reaped and replaced, never waited on forever (python/cpython#66587:
+ * a Pool whose worker is killed hangs).
  *
  *        parent                                   worker k (forked)
  *     +-----------+   task: fn, first, count, args   +-----------+
@@ -14,21 +13,12 @@
  *                           results
  *
  * This file is the pool's life, CPython's Pool.__init__, _maintain_pool
- * and _terminate_pool (Lib/multiprocessing/pool.py, 3.11): start a worker
- * into each slot, reap one that died and start another, stop them all.
- * A map is process_map.c, which hands these to pool.c as the kind's
- * operations; the worker's side is process_worker.c.
- *
- * Pitfalls handled here, each a real bug in other pools (docs/pool.md):
- *  - stdio is flushed before fork, and workers end with _exit after a
- *    flush: output is neither written twice nor lost;
- *  - a new worker closes every channel end it inherited, of this pool and
- *    of any other, or a sibling's death would never read as end of file;
- *  - pool_close sends a stop message, as CPython sends None: a child the
- *    caller forked holds copies of the channels, so end of file alone
- *    would wait for that child;
- *  - a fork refused half way through pool_open stops and reaps the
- *    workers already started; every child is reaped.
+ * and _terminate_pool (Lib/multiprocessing/pool.py, 3.11); a map is
+ * process_map.c, the worker's side process_worker.c. The pitfalls of
+ * fork-based workers, each a real bug elsewhere, are handled here and
+ * listed in docs/pool.md: stdio flushed before fork; every channel end of
+ * every pool closed in a new worker; a stop message, not end of file
+ * alone; a half-open pool undone; every child reaped.
  */
 #define _POSIX_C_SOURCE 200809L /* kill, waitpid */
 #include <errno.h>
@@ -43,12 +33,11 @@
 
 #include "process.h"
 
-/* Every process pool of this process, so that a new worker (of any pool)
- * can close the channel ends it inherited. all_lock is held from before a
- * new channel is made until the parent has closed the worker's end, so no
- * other thread's fork copies a channel that is not on the list yet. A fork
- * of the caller's own takes it too (the fork handlers), except the pool's
- * own forks, which hold it already (`forking`). */
+/* Every process pool of this process, so that a new worker of any pool can
+ * close the channel ends it inherited. all_lock is held from before a new
+ * channel is made until the parent has closed the worker's end, so no other
+ * thread's fork copies a channel not yet on the list; every other fork
+ * takes it too (the fork handlers), but the pool's own (`forking`). */
 static struct process_pool *all_pools;
 static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local bool forking;
@@ -66,9 +55,9 @@ static void unlock_after_fork(void)
         pthread_mutex_unlock(&all_lock);
 }
 
-static void unlock_in_child(void)
+static void unlock_in_child(void) /* held by the thread that forked */
 {
-    pthread_mutex_unlock(&all_lock); /* held by the thread that forked */
+    pthread_mutex_unlock(&all_lock);
 }
 
 /* The start methods' handlers first: a fork then takes all_lock before
@@ -123,11 +112,10 @@ int pp_start_slot(struct process_pool *pp, int k)
     err = errno;
     forking = false;
     close(sv[1]);
-    if (pid > 0) {
+    if (pid > 0)
         pp->w[k] = (struct worker){ .pid = pid, .fd = sv[0] };
-    } else {
+    else
         close(sv[0]);
-    }
     pthread_mutex_unlock(&all_lock);
     return pid > 0 ? 0 : err;
 }
@@ -249,8 +237,8 @@ int pp_join(struct pool *pool)
     return first;
 }
 
-/* A copy made by fork has no region (it is not inherited) and owns no
- * worker: its memory is all there is to release. */
+/* A copy made by fork owns no worker and has no region: its memory is all
+ * there is to release. */
 static void release(struct pool *pool, bool owner)
 {
     struct process_pool *pp = pool->impl;
@@ -269,15 +257,8 @@ static void release(struct pool *pool, bool owner)
     pool->impl = NULL;
 }
 
-void pp_release(struct pool *pool)
-{
-    release(pool, true);
-}
-
-void pp_forget(struct pool *pool)
-{
-    release(pool, false);
-}
+void pp_release(struct pool *pool) { release(pool, true); }
+void pp_forget(struct pool *pool) { release(pool, false); }
 
 int pp_start(struct pool *pool)
 {

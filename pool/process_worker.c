@@ -18,9 +18,8 @@
 
 #include "process.h"
 
-/* A worker's buffers, grown to the largest chunk seen. Static, so that a
- * worker ended by SIGTERM (pool_terminate) still points to them and leak
- * checkers see them as reachable. */
+/* Buffers grown to the largest chunk seen; static, so that leak checkers
+ * see them as reachable in a worker ended by SIGTERM. */
 static struct {
     char *args, *res;
     size_t args_cap, res_cap;
@@ -28,10 +27,9 @@ static struct {
 static struct stat channel; /* what the channel was when we started */
 pool_fn *(*pp_task_fn)(size_t index);
 
-/* Leave. What tasks printed is flushed, as CPython's workers flush stdout
- * and stderr when they leave (Lib/multiprocessing/process.py,
- * BaseProcess._bootstrap, 3.11); _exit then skips the caller's atexit
- * handlers, which are not the worker's to run. */
+/* Leave, flushing what tasks printed, as CPython's workers flush stdout and
+ * stderr (Lib/multiprocessing/process.py, BaseProcess._bootstrap, 3.11);
+ * _exit skips the caller's atexit handlers, not the worker's to run. */
 void pp_worker_exit(int status)
 {
     fflush(NULL);
@@ -47,8 +45,7 @@ void pp_channel_failed(int err)
     pp_worker_exit(err == EPIPE ? 0 : WORKER_LOST_CHANNEL);
 }
 
-/* Whether fd is still our channel, not closed and reopened as a task's
- * file: the reply must not go into it. */
+/* Is fd still our channel, not a task's file opened in its place? */
 bool pp_same_channel(int fd)
 {
     struct stat now;
@@ -57,8 +54,7 @@ bool pp_same_channel(int fd)
            now.st_ino == channel.st_ino;
 }
 
-/* Grow *buf to len bytes. Out of memory, the worker leaves saying so: the
- * parent reports it, and does not start the same death again in this map. */
+/* Out of memory, the worker leaves saying so (WORKER_NO_MEMORY). */
 static void grow(char **buf, size_t *cap, size_t len)
 {
     if (len <= *cap)
@@ -88,9 +84,7 @@ static void serve_task(int fd, const struct msg *t)
                                                            : pp_task_fn(t->task);
     r.ran = run_items(fn, wb.args, t->arg_size,
                       wb.res, t->result_size, t->count, &r.err);
-    /* After each chunk, before its reply: by the time the map returns,
-     * what its tasks printed is out. */
-    fflush(NULL);
+    fflush(NULL); /* what the chunk printed is out before the map returns */
     if (!pp_same_channel(fd))
         pp_worker_exit(WORKER_LOST_CHANNEL);
     struct iovec iov[2] = { { &r, sizeof r },

@@ -2,35 +2,27 @@
  *
  * Shows: workers that sleep until a job is posted, claim its chunks under
  * one lock, and write results straight into the caller's array; two
- * condition variables, one each way.
+ * condition variables, one each way. CPython's ThreadPool is its Pool with
+ * threads (Lib/multiprocessing/pool.py, 3.11: worker(), Pool._handle_tasks):
+ * one queue of tasks, each idle worker takes the next. Here the queue is
+ * the job's chunk counter.
  *
  *     pool_map                           worker 0..W-1
- *     --------                           -------------
- *     lock; post the job; seq++          lock
- *     broadcast(work); unlock            while seq has not moved: wait(work)
- *                                        while a chunk is left:
- *                                            c = next_chunk++; unlock
- *                                            run the items of c; lock
- *     lock                                   if ++chunks_done == nchunks:
- *     while chunks_done < nchunks:               signal(done)
- *         wait(done)                     unlock, and wait for the next seq
- *     unlock
- *
- * CPython's ThreadPool is its Pool with threads for workers: one queue of
- * tasks, each idle worker takes the next (Lib/multiprocessing/pool.py,
- * 3.11: worker(), Pool._handle_tasks; ThreadPool). Here the queue is the
- * job's chunk counter, under the lock.
+ *     lock; post the job; seq++          lock; while seq has not moved: wait(work)
+ *     broadcast(work); unlock            while a chunk is left:
+ *     lock                                   c = next_chunk++; unlock
+ *     while chunks_done < nchunks:           run the items of c; lock
+ *         wait(done)                         if ++chunks_done == nchunks:
+ *     unlock                                     signal(done)
  *
  * Invariant: each item's slot is written by exactly one worker, so results
- * need no lock; the lock the last worker lets go of after chunks_done ==
- * nchunks orders those writes before the caller's reads.
+ * need no lock; the mutex the last worker lets go of orders its writes
+ * before the caller's reads.
  *
- * With the fast layer (pool/fast/spin.c), an idle worker watches seq, and
- * the caller watches `finished`, for a while before they sleep; `sleepers`
- * tells the caller whom to wake. A watcher that sees the news takes the
- * lock as a sleeper would, so the rules above hold either way.
- *
- * See also: process_pool.c, docs/pool.md.
+ * With the fast layer (pool_spin), an idle worker watches seq and the
+ * caller watches `finished` for a while before they sleep; `sleepers` says
+ * who is awake. A watcher that sees the news takes the lock as a woken
+ * sleeper would, so the rules above hold either way.
  */
 #define _POSIX_C_SOURCE 200809L /* sigset_t, pthread_sigmask */
 #include <errno.h>
@@ -58,10 +50,9 @@ struct thread_pool {
     int started;
 };
 
-/* Run the items of chunk c, stopping at the first failure as CPython's
- * list(map(f, chunk)) does; record it under the lock, which is taken when
- * the chunk ends, so failures are recorded in the order they arrive.
- * Returns with the lock held. */
+/* Run the items of chunk c; record a failure under the lock, taken when the
+ * chunk ends, so failures are recorded in the order they arrive. Returns
+ * with the lock held. */
 static void run_chunk(struct thread_pool *tp, struct pool_job *job, size_t c)
 {
     size_t first = job_chunk_first(job, c);
@@ -84,8 +75,6 @@ static void run_chunk(struct thread_pool *tp, struct pool_job *job, size_t c)
         pthread_cond_signal(&tp->done);
     }
 }
-
-/* ---- the workers --------------------------------------------------------- */
 
 struct seen { struct thread_pool *tp; unsigned long seq; };
 
@@ -136,7 +125,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* Close or terminate: either way the workers are idle (maps are
+/* Close or terminate: the workers are idle either way (maps are
  * synchronous), so they leave at once. */
 static void tp_stop(struct pool *pool, bool terminate)
 {
@@ -218,8 +207,6 @@ static int tp_start(struct pool *pool)
     return err;
 }
 
-/* ---- the caller ---------------------------------------------------------- */
-
 /* For the fast layer's watch: is the map done? */
 static bool map_done(void *ctx)
 {
@@ -237,10 +224,9 @@ static int tp_map(struct pool *pool, struct pool_job *job)
     atomic_store(&tp->finished, false);
     atomic_fetch_add(&tp->seq, 1);
     int awake = tp->workers - atomic_load(&tp->sleepers);
-    /* Without the fast layer every sleeper is woken now. With it, a worker
-     * that is awake takes the job at once, and the sleepers are woken only
-     * if chunks are still unclaimed after a while: a wake-up costs more
-     * than a small map. */
+    /* Every sleeper is woken now; with the fast layer, if a worker is
+     * awake, it takes the job at once, and the sleepers only if chunks are
+     * still unclaimed after a while: a wake-up costs more than a small map. */
     bool head_start = pool_spin && awake > 0;
     if (!head_start)
         pthread_cond_broadcast(&tp->work);
@@ -264,10 +250,6 @@ static int tp_map(struct pool *pool, struct pool_job *job)
 }
 
 const struct pool_ops pool_thread_ops = {
-    .start = tp_start,
-    .map = tp_map,
-    .stop = tp_stop,
-    .join = tp_join,
-    .release = tp_release,
-    .forget = tp_forget,
+    .start = tp_start, .map = tp_map, .stop = tp_stop, .join = tp_join,
+    .release = tp_release, .forget = tp_forget,
 };

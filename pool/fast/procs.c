@@ -517,14 +517,8 @@ static void q_rest(struct pp_map *m, int err, const char *why)
 }
 
 static const struct pp_handoff queue = {
-    .begin = q_begin,
-    .end = q_end,
-    .more = q_more,
-    .give = q_give,
-    .wait = q_wait,
-    .collect = q_collect,
-    .reply = q_reply,
-    .lost = q_lost,
+    .begin = q_begin, .end = q_end, .more = q_more, .give = q_give,
+    .wait = q_wait, .collect = q_collect, .reply = q_reply, .lost = q_lost,
     .rest = q_rest,
 };
 
@@ -536,12 +530,7 @@ static const struct pp_handoff *handoff(void *fast, const struct pool_job *job)
 }
 
 static const struct pp_fast_ops ops = {
-    .open = open_region,
-    .close = close_region,
-    .inherit = inherit,
-    .child = child,
-    .idle = idle,
-    .stop = stop,
-    .handoff = handoff,
+    .open = open_region, .close = close_region, .inherit = inherit,
+    .child = child, .idle = idle, .stop = stop, .handoff = handoff,
 };
 const struct pp_fast_ops *const pool_process_fast = &ops;

@@ -140,8 +140,6 @@ bool spin_watch(long long budget, bool (*news)(void *), void *ctx,
 /* ---- the core's hooks ---------------------------------------------------- */
 
 static const struct pool_spin_ops ops = {
-    .watch = spin_watch,
-    .now_ns = spin_now_ns,
-    .budget_ns = spin_budget_ns,
+    .watch = spin_watch, .now_ns = spin_now_ns, .budget_ns = spin_budget_ns,
 };
 const struct pool_spin_ops *const pool_spin = &ops;

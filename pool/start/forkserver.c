@@ -459,9 +459,7 @@ static int check(void)
 }
 
 const struct pool_start_method pool_forkserver_method = {
-    .check = check,
-    .index_of = start_task_index,
-    .start = start_forkserver_worker,
-    .wait = wait_forkserver_worker,
+    .check = check, .index_of = start_task_index,
+    .start = start_forkserver_worker, .wait = wait_forkserver_worker,
     .atfork = atfork,
 };

@@ -158,9 +158,6 @@ static void no_handlers(void)
 }
 
 const struct pool_start_method pool_spawn_method = {
-    .check = check,
-    .index_of = start_task_index,
-    .start = start_worker,
-    .wait = wait_child,
-    .atfork = no_handlers,
+    .check = check, .index_of = start_task_index, .start = start_worker,
+    .wait = wait_child, .atfork = no_handlers,
 };
