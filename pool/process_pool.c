@@ -184,6 +184,8 @@ int pp_reap(struct process_pool *pp, int k, char *why, size_t len)
         if (killed)
             snprintf(how, sizeof how, "had its channel closed (by a task?) "
                      "while still running, and was killed by the pool");
+        else if (err == EOWNERDEAD) /* wait_forkserver_worker */
+            snprintf(how, sizeof how, "died with its fork server");
         else if (err) /* the caller reaped it, or ignores SIGCHLD */
             snprintf(how, sizeof how, "died (how is unknown: waitpid: %s)",
                      strerror(err));
@@ -230,7 +232,7 @@ int pp_join(struct pool *pool)
         if (!pp->w[k].pid)
             continue;
         int err = wait_worker(pp, pp->w[k].pid, NULL, -1);
-        if (!first && err != ECHILD) /* ECHILD: the caller reaped it */
+        if (!first && err != ECHILD && err != EOWNERDEAD) /* gone already */
             first = err;
         pp->w[k].pid = 0;
     }

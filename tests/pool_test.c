@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,6 +75,21 @@ void *__wrap_malloc(size_t size)
         return NULL;
     }
     return __real_malloc(size);
+}
+
+/* Every calloc fails while calloc_fails is set. */
+static bool calloc_fails;
+
+void *__real_calloc(size_t, size_t);
+void *__wrap_calloc(size_t, size_t);
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    if (calloc_fails) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __real_calloc(n, size);
 }
 
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a,
@@ -1308,6 +1324,86 @@ static void case_no_memory(void)
     printf("forks for 2 workers, in the map and after it: %d\n", forks);
 }
 
+/* A map that fails as a whole leaves zeros in every result, as pool.h
+ * promises: its own memory refused, and poll() refused (a caller that
+ * lowered RLIMIT_NOFILE below the pool's channels after opening it). The
+ * sockets only (POOL_SPIN_US=0), so that the map waits in poll(). */
+static void case_whole_failure(void)
+{
+    enum { N = 64 };
+    long args[N];
+    struct out res[N], zeros[N];
+    struct rlimit was, one;
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    setenv("POOL_SPIN_US", "0", 1);
+    struct pool *p = open_or_fail(2);
+    unsetenv("POOL_SPIN_US");
+    fill(args, N);
+    memset(zeros, 0, sizeof zeros);
+    for (int i = 0; i < 2; i++) {
+        memset(res, 0xab, sizeof res);
+        CHECK(getrlimit(RLIMIT_NOFILE, &was) == 0, "getrlimit");
+        one = (struct rlimit){ 1, was.rlim_max };
+        if (i == 0)
+            calloc_fails = true;
+        else
+            CHECK(setrlimit(RLIMIT_NOFILE, &one) == 0, "setrlimit");
+        int err = pool_map(p, square, args, sizeof *args, res, sizeof *res,
+                           N, 1);
+        calloc_fails = false;
+        CHECK(setrlimit(RLIMIT_NOFILE, &was) == 0, "setrlimit back");
+        CHECK(err == (i ? EINVAL : ENOMEM), "map %d returned %d: %s", i, err,
+              pool_error(p));
+        CHECK(memcmp(res, zeros, sizeof res) == 0, "map %d (%s): results "
+              "not all zeros", i, pool_error(p));
+        printf("%s: every result zero\n", pool_error(p));
+        CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, N,
+                       0) == 0, "map after: %s", pool_error(p));
+        check_squares(res, N, N, N);
+    }
+    pool_free(p);
+    CHECK(no_children(), "children left");
+}
+
+/* A task that calls exit() must not run the caller's atexit handlers in a
+ * copy of the caller: the worker leaves at once, and the words say why.
+ * (The caller's handler here would make the worker exit 99.) */
+static pid_t main_pid;
+
+static void callers_handler(void)
+{
+    if (getpid() != main_pid)
+        _exit(99);
+}
+
+static int calls_exit(const void *arg, void *result)
+{
+    (void)arg;
+    (void)result;
+    exit(0);
+}
+
+static void case_task_exit(void)
+{
+    long args[2] = { 0, 1 };
+    struct out res[2];
+
+    CHECK(kind == POOL_PROCESSES, "processes only");
+    main_pid = getpid();
+    atexit(callers_handler);
+    struct pool *p = open_or_fail(1);
+    int err = pool_map(p, calls_exit, args, sizeof *args, res, sizeof *res, 2,
+                       1);
+    printf("%s\n", pool_error(p));
+    CHECK(err == EPIPE && strstr(pool_error(p), "a task called exit()"),
+          "map returned %d: %s", err, pool_error(p));
+    CHECK(pool_map(p, square, args, sizeof *args, res, sizeof *res, 2, 0) == 0,
+          "map after: %s", pool_error(p));
+    pool_free(p);
+    CHECK(no_children(), "children left");
+}
+
 /* Sizes no array can have: EINVAL, as pool.h promises, for both kinds. */
 static void case_too_large(void)
 {
@@ -1595,6 +1691,8 @@ static const struct test tests[] = {
     { "low_fds", case_low_fds, false, true }, /* it closes stdout */
     { "caller_child", case_caller_child, false, false },
     { "busy", case_busy, false, false },
+    { "whole_failure", case_whole_failure, true, false },
+    { "task_exit", case_task_exit, true, false },
 };
 
 static void set_kind(const char *name)

@@ -57,6 +57,15 @@ static int slow_square(const void *arg, void *result)
     return square(arg, result);
 }
 
+/* Item 0 kills its worker's parent: under forkserver, the server. */
+static int kills_server(const void *arg, void *result)
+{
+    if (*(const long *)arg == 0)
+        kill(getppid(), SIGKILL);
+    nap_ms(50); /* the worker dies with its server meanwhile */
+    return square(arg, result);
+}
+
 /* Item 5 kills its own worker. */
 static int suicidal(const void *arg, void *result)
 {
@@ -127,6 +136,7 @@ static const struct pool_task tasks[] = {
     POOL_TASK(square),  POOL_TASK(slow_square),        POOL_TASK(suicidal),
     POOL_TASK(exiting), POOL_TASK(whoami), POOL_TASK(announce_and_sleep),
     POOL_TASK(picky),   POOL_TASK(invert),   POOL_TASK(close_channel),
+    POOL_TASK(kills_server),
 };
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -195,14 +205,20 @@ static int children_of(pid_t parent, pid_t *pids, int max)
     return n;
 }
 
-/* The fork server, our only child once a forkserver pool has opened. */
+/* The fork server: the parent of a forkserver pool's workers, as a task
+ * finds it. Not our child (pool/start/forkserver.c): we have none. */
 static pid_t the_server(void)
 {
-    pid_t pid[4];
-    int n = children_of(getpid(), pid, 4);
+    long args[2] = { 0, 1 };
+    struct who w[2];
+    struct pool *p = open_or_fail(1);
 
-    CHECK(n == 1, "%d children, want the server alone", n);
-    return pid[0];
+    CHECK(pool_map(p, whoami, args, sizeof *args, w, sizeof *w, 1, 1) == 0,
+          "map: %s", pool_error(p));
+    pool_free(p);
+    CHECK(children_of(getpid(), NULL, 0) == 0, "children: want none");
+    CHECK(w[0].ppid != (long)getpid(), "the server is our child");
+    return (pid_t)w[0].ppid;
 }
 
 /* children_of(parent), once it is `want` or two seconds have passed: the
@@ -520,6 +536,48 @@ static void case_server_death(void)
            "started a new one\n");
 }
 
+/* The fork server dies in the middle of a map: its workers die with it,
+ * their items are lost with words that say so, and the next map starts a
+ * new server. */
+static void case_server_dies(void)
+{
+    long args[4] = { 0, 1, 2, 3 };
+    long res[4];
+
+    CHECK(method == POOL_START_FORKSERVER, "forkserver only");
+    struct pool *p = open_or_fail(2);
+    int err = pool_map(p, kills_server, args, sizeof *args, res, sizeof *res,
+                       4, 1);
+    printf("%s\n", pool_error(p));
+    CHECK(err == EPIPE && strstr(pool_error(p), "died with its fork server"),
+          "map returned %d: %s", err, pool_error(p));
+    map_squares(p, 20, 0);
+    pool_free(p);
+}
+
+/* The program's file replaced while it runs (a rebuild): a fresh image is
+ * still the program that runs, not what the file holds now. Run on a copy:
+ * the copy is replaced for good. */
+static void case_replaced(void)
+{
+    char path[4096], tmp[4200];
+    ssize_t len = readlink("/proc/self/exe", path, sizeof path - 1);
+
+    CHECK(method != POOL_START_FORK, "spawn or forkserver only");
+    CHECK(len > 0, "readlink: %s", strerror(errno));
+    path[len] = '\0';
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    FILE *f = fopen(tmp, "w");
+    CHECK(f && fputs("#!/bin/sh\nexit 3\n", f) >= 0 && fclose(f) == 0 &&
+          chmod(tmp, 0755) == 0 && rename(tmp, path) == 0, "replace %s: %s",
+          path, strerror(errno));
+    struct pool *p = open_or_fail(2);
+    map_squares(p, 20, 0);
+    pool_free(p);
+    printf("%s: the program's file replaced: the workers run the program "
+           "that started them\n", method_name);
+}
+
 /* tests/start.bats kills this program and looks for what it left. */
 static void case_orphan(void)
 {
@@ -589,6 +647,8 @@ static const struct test tests[] = {
     { "sigchld_ignored", case_sigchld_ignored, false },
     { "stopped", case_stopped, false },
     { "server_death", case_server_death, true }, /* forkserver only */
+    { "server_dies", case_server_dies, true },   /* forkserver only */
+    { "replaced", case_replaced, true },         /* it replaces itself */
     { "cycles", case_cycles, false },
     { "before_main", case_before_main, true }, /* runs before pool_main */
     { "orphan", case_orphan, true },           /* it sleeps a minute */

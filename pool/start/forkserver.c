@@ -196,6 +196,17 @@ void start_server_main(int ctrl)
     sigset_t chld;
     struct sigaction ign;
 
+    /* Not the program's child, so that a program that counts its children
+     * after pool_join finds none of the pool's: the image the program
+     * started leaves at once, and its child, an orphan, is the server. It
+     * leaves at end of file on ctrl, when the program is gone. */
+    pid_t pid = fork();
+    if (pid != 0)
+        _exit(pid < 0);
+    struct srv_msg hello = { SRV_STARTED, 0, getpid() };
+    if (srv_send(ctrl, &hello, -1))
+        _exit(0);
+
     /* SIGCHLD must reach us, whatever the program made of it. */
     signal(SIGCHLD, SIG_DFL);
     sigemptyset(&chld);
@@ -237,7 +248,7 @@ struct srv_worker {
 static struct {
     pthread_mutex_t lock;
     int fd;       /* our end of the control socket; -1: no server */
-    pid_t pid;    /* the server, our child */
+    pid_t pid;    /* the server (not our child: see start_server_main) */
     struct srv_worker *w;
     size_t n, cap;
 } srv = { PTHREAD_MUTEX_INITIALIZER, -1, 0, NULL, 0, 0 };
@@ -262,20 +273,27 @@ static int srv_launch(void)
             close(sv[0]);
         return err;
     }
+    /* The image we started leaves at once; its child is the server, and
+     * says who it is first. */
+    struct srv_msg hello = { 0, 0, 0 };
+    wait_child(pid, NULL, -1);
+    if (srv_recv(sv[0], &hello, NULL) || hello.op != SRV_STARTED) {
+        close(sv[0]);
+        pool_open_failed("cannot start the fork server: it did not answer");
+        return EPROTO;
+    }
     srv.fd = sv[0];
-    srv.pid = pid;
+    srv.pid = hello.pid;
     return 0;
 }
 
-/* The server is gone or broken: reap it and forget its workers (they die
+/* The server is gone or broken: end it and forget its workers (they die
  * with it; waiting for one of them now gives ECHILD). */
 static void srv_forget(void)
 {
     close(srv.fd);
     srv.fd = -1;
     kill(srv.pid, SIGKILL);
-    while (waitpid(srv.pid, NULL, 0) < 0 && errno == EINTR)
-        ;
     srv.pid = 0;
     srv.n = 0;
 }
@@ -402,7 +420,7 @@ static int wait_forkserver_worker(pid_t pid, int *status, int timeout_ms)
             break;
         if (srv_read_one(&m)) {
             srv_forget(); /* the server died: nobody can tell how it ended */
-            err = ECHILD;
+            err = EOWNERDEAD;
         }
     }
     if (!err) {

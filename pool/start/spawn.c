@@ -72,10 +72,9 @@ int start_check_image(const char *method)
         return EINVAL;
     }
     if (loader[0]) {
-        pool_open_failed("the program was started through %s, and a fresh "
-                         "image of it would be that, not this program: "
-                         "run the program itself, or use --start fork",
-                         loader);
+        pool_open_failed("a fresh image of a program started through the "
+                         "dynamic loader (%s) would be the loader: run the "
+                         "program itself, or use --start fork", loader);
         return EINVAL;
     }
     return 0;
