@@ -14,7 +14,8 @@
 #include "core.h"
 
 /* A worker that leaves on its own says why in its exit status. */
-enum { WORKER_LOST_CHANNEL = 121, WORKER_NO_MEMORY, WORKER_TASK_EXIT };
+enum { WORKER_LOST_CHANNEL = 121, WORKER_NO_MEMORY, WORKER_TASK_EXIT,
+       WORKER_CHANNEL_ERROR };
 
 /* One header, both ways. To a worker: MSG_TASK and count * arg_size bytes
  * of arguments; MSG_STOP, CPython's sentinel None. Back: REPLY_DATA and

@@ -149,6 +149,9 @@ static void describe_exit(int status, char *how, size_t len)
 {
     if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_LOST_CHANNEL)
         snprintf(how, len, "had its channel closed (by a task?) and left");
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_CHANNEL_ERROR)
+        snprintf(how, len, "left: the system refused it a read or write on "
+                 "its channel");
     else if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_TASK_EXIT)
         snprintf(how, len, "left: a task called exit()");
     else if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_NO_MEMORY)

@@ -38,11 +38,13 @@ void pp_worker_exit(int status)
     _exit(status);
 }
 
-/* At end of file or EPIPE the parent is done with us; anything else
- * (EBADF, ENOTSOCK) means a task closed the channel. */
+/* At end of file or EPIPE the parent is done with us; EBADF or ENOTSOCK:
+ * a task closed the channel; anything else is the system's refusal. */
 void pp_channel_failed(int err)
 {
-    pp_worker_exit(err == EPIPE ? 0 : WORKER_LOST_CHANNEL);
+    pp_worker_exit(err == EPIPE                     ? 0
+                   : err == EBADF || err == ENOTSOCK ? WORKER_LOST_CHANNEL
+                                                     : WORKER_CHANNEL_ERROR);
 }
 
 /* Is fd still our channel, not a task's file opened in its place? */

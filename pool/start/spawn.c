@@ -8,10 +8,11 @@
  * image: the C face of pickling a function by name (CPython:
  * Lib/multiprocessing/spawn.py and popen_spawn_posix.py, 3.11).
  *
- * The image is the one running, not whatever the file holds now: the path
- * given to posix_spawn is /proc/self/exe, which the child, not yet
- * exec'd, resolves to its parent's own executable, even after a rebuild
- * replaced the file.
+ * The image is the one running, not whatever the file holds now: once a
+ * rebuild has replaced the file, the path given to posix_spawn is
+ * /proc/self/exe, which the child, not yet exec'd, resolves to its
+ * parent's own executable. (Not always: under valgrind that link is
+ * valgrind's own.)
  */
 #define _GNU_SOURCE /* posix_spawn_file_actions_addclosefrom_np */
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../process.h"
@@ -30,6 +32,7 @@ extern char **environ;
 
 static bool booted;        /* pool_main ran: fresh images may be started */
 static char exe[4096];     /* the program's path, for its workers' argv[0] */
+static struct stat was;    /* and its file as it was when we started */
 static char loader[4096];  /* not empty: we run under this loader */
 
 /* Were we started through the dynamic loader ("ld.so PROG")? Then
@@ -43,6 +46,8 @@ static void find_loader(void)
     FILE *maps = fopen("/proc/self/maps", "r");
 
     exe[len > 0 ? len : 0] = '\0';
+    if (stat(exe, &was) != 0)
+        memset(&was, 0, sizeof was);
     if (len <= 0 || !maps) {
         if (maps)
             fclose(maps);
@@ -120,8 +125,14 @@ pid_t start_launch(const char *role, int fd)
         err = posix_spawn_file_actions_adddup2(&fa, fd, CHILD_FD);
     if (!err)
         err = posix_spawn_file_actions_addclosefrom_np(&fa, CHILD_FD + 1);
+    struct stat now;
+    bool same = stat(exe, &now) == 0 && now.st_dev == was.st_dev &&
+                now.st_ino == was.st_ino &&
+                now.st_mtim.tv_sec == was.st_mtim.tv_sec &&
+                now.st_mtim.tv_nsec == was.st_mtim.tv_nsec;
     if (!err)
-        err = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, envp);
+        err = posix_spawn(&pid, same ? exe : "/proc/self/exe", &fa, NULL,
+                          argv, envp);
     posix_spawn_file_actions_destroy(&fa);
     free(envp);
     if (err) {
