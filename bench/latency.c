@@ -54,7 +54,7 @@ struct latency {
  * spinner gone. Two pools taking turns in one program would otherwise meet
  * at each turn, each see the other as a program that wants the CPUs, and
  * stop spinning for a while (which is what a pool should do beside a real
- * neighbour, docs/latency.md). */
+ * neighbour, docs/spinning.md). */
 static double spin_rest(void)
 {
     return 2 * pool_spin_us() / 1e6;

@@ -5,7 +5,7 @@
 # idle pool stops spinning, and POOL_SPIN_US=0 turns spinning off.
 #
 # No speed is checked: on two shared cores the figures say more about the
-# neighbours than about the pool. docs/latency.md has the figures.
+# neighbours than about the pool. docs/spinning.md has the figures.
 
 bats_require_minimum_version 1.5.0
 load helpers

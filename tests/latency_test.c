@@ -24,12 +24,12 @@
  * Usage: latency_test [-r ROUNDS] [-w WORKERS] [-q] map|idle|crowd
  *
  * Try:
- *   tests/latency_test map                  the figures of docs/latency.md
+ *   tests/latency_test map                  the figures of docs/spinning.md
  *   POOL_SPIN_US=0 tests/latency_test map   both thread rows sleep only
  *   chrt -f 10 tests/latency_test map       (as root) ahead of every other
  *                                           program: a quiet machine's figures
  *
- * See also: docs/latency.md, pool/thread_pool.c, bench/latency.c.
+ * See also: docs/spinning.md, pool/thread_pool.c, pool/fast/spin.c.
  */
 #define _GNU_SOURCE /* prctl's PR_SET_PDEATHSIG */
 #include <errno.h>

@@ -6,7 +6,7 @@
 # behind, an idle pool stops spinning, POOL_SPIN_US=0 is the socket only.
 #
 # No speed is checked: on two shared cores the figures say more about the
-# neighbours than about the pool. docs/latency_processes.md has them.
+# neighbours than about the pool. docs/spinning.md has them.
 
 bats_require_minimum_version 1.5.0
 load helpers

@@ -32,7 +32,7 @@
  *   chrt -f 10 tests/plat_test map          (as root) a quiet machine's
  *   tests/plat_test --start spawn check     the hand-off under spawn
  *
- * See also: docs/latency_processes.md, pool/shm_channel.h.
+ * See also: docs/spinning.md, pool/fast/procs.c.
  */
 #define _GNU_SOURCE /* getopt_long */
 #include <ctype.h>
