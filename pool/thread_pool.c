@@ -126,7 +126,10 @@ static void *worker(void *arg)
 }
 
 /* Close or terminate: the workers are idle either way (maps are
- * synchronous), so they leave at once. */
+ * synchronous), so they leave at once. The broadcast comes after the
+ * unlock, so that a woken sleeper does not wait for the lock at once; none
+ * is missed: one counted in `sleepers` before we took the lock was waiting
+ * by then, and one that comes later finds seq moved under the lock. */
 static void tp_stop(struct pool *pool, bool terminate)
 {
     struct thread_pool *tp = pool->impl;
@@ -135,8 +138,9 @@ static void tp_stop(struct pool *pool, bool terminate)
     pthread_mutex_lock(&tp->lock);
     tp->stop = true;
     atomic_fetch_add(&tp->seq, 1);
-    pthread_cond_broadcast(&tp->work);
     pthread_mutex_unlock(&tp->lock);
+    if (atomic_load(&tp->sleepers))
+        pthread_cond_broadcast(&tp->work);
 }
 
 static int tp_join(struct pool *pool)
