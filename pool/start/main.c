@@ -22,34 +22,7 @@
 #include "../process.h"
 #include "start.h"
 
-/* ---- tasks by name ---------------------------------------------------------
- *
- * pool_main's table is the same array in every image of the program, so
- * an index names a task in all of them: the C face of pickling by name. */
-static const struct pool_task *task_table;
-static size_t task_count;
-
-size_t start_task_index(pool_fn *fn)
-{
-    for (size_t i = 0; i < task_count; i++)
-        if (task_table[i].fn == fn)
-            return i;
-    return POOL_TASK_NONE;
-}
-
-/* What a worker runs for an index its own table lacks (only a program
- * that builds its table differently in each image gets here). */
-static int missing_task(const void *arg, void *result)
-{
-    (void)arg;
-    (void)result;
-    return ENOSYS;
-}
-
-static pool_fn *task_fn(size_t index)
-{
-    return index < task_count ? task_table[index].fn : missing_task;
-}
+/* ---- names ------------------------------------------------------------------ */
 
 static const char *const start_names[] = { "fork", "spawn", "forkserver" };
 
@@ -96,10 +69,7 @@ void pool_main(const struct pool_task *tasks, size_t ntasks)
     int fd = -1;
     long parent = 0;
 
-    task_table = tasks;
-    task_count = ntasks;
-    pp_task_fn = task_fn;
-    start_boot();
+    start_boot(tasks, ntasks);
     if (!var)
         return;
     int got = sscanf(var, "%7[a-z]:%d:%ld", role, &fd, &parent);

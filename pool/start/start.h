@@ -29,8 +29,8 @@ int start_check_image(const char *method);
  * name (PR_SET_NAME), not the "exe" it was started as. */
 void start_take_name(void);
 
-/* pool_main ran: remember it, and what the program is. */
-void start_boot(void);
+/* pool_main ran with this table: remember it, and what the program is. */
+void start_boot(const struct pool_task *tasks, size_t ntasks);
 
 /* The index of fn in pool_main's table; POOL_TASK_NONE if not there. */
 size_t start_task_index(pool_fn *fn);
