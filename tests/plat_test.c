@@ -80,8 +80,17 @@ static int square_big(const void *arg, void *result)
     return 0;
 }
 
+/* The worker's parent: the caller, or under forkserver the fork server. */
+static int parent_of_worker(const void *arg, void *result)
+{
+    (void)arg;
+    *(long *)result = (long)getppid();
+    return 0;
+}
+
 static const struct pool_task tasks[] = { POOL_TASK(square_long),
-                                          POOL_TASK(square_big) };
+                                          POOL_TASK(square_big),
+                                          POOL_TASK(parent_of_worker) };
 
 /* ---- the caller's children, from /proc ----------------------------------- */
 
@@ -480,6 +489,12 @@ static void mode_fds(int workers, int rounds)
                sizeof *results, N_ITEMS, 0);
     regions_of(getpid(), "caller");
     each_child(getpid(), regions_below, NULL);
+    /* The fork server is no child of ours (pool/start/forkserver.c). */
+    long server = 0;
+    map_or_die(pool, "fds", parent_of_worker, NULL, 0, &server, sizeof server,
+               1, 0);
+    if (server != (long)getpid())
+        regions_below((pid_t)server, NULL);
     /* A child of the caller's own gets none of them (MADV_DONTFORK). */
     fflush(stdout);
     pid_t pid = fork();
