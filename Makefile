@@ -2,6 +2,7 @@
 #
 #   make            build everything
 #   make demo       run every program, tutorial output first, then the extras
+#   make demo-NAME  one section alone (basic, timing, reuse, shared, gil_sim)
 #   make present    the same, one section at a time: Enter before each one
 #   make test       build and run the bats tests (alias: make check)
 #   make asan       the tests again under AddressSanitizer + UBSan
@@ -55,6 +56,12 @@ quiet-build:
 
 demo: quiet-build
 	@for d in $(PROGS); do $(MAKE) -s --no-print-directory -C $$d demo || exit 1; done
+
+# One section alone, for a class: make demo-basic, ..., make demo-gil_sim.
+# (make -C basic demo works too, but make itself then prints the folder it
+# enters and leaves, a long path on a projector.)
+$(PROGS:%=demo-%): demo-%: quiet-build
+	@$(MAKE) -s --no-print-directory -C $* demo
 
 # present: the demo paced for a class. Before each section, when stdin is a
 # terminal, wait for Enter (q and Enter stop); otherwise run straight on.
@@ -123,4 +130,4 @@ clean:
 	for d in $(DIRS); do $(MAKE) -C $$d clean || exit 1; done
 	rm -rf $(SANLOG) $(VGLOG)
 
-.PHONY: all $(DIRS:%=build-%) quiet-build demo present test check asan tsan sanlog-empty valgrind bench lint clean
+.PHONY: all $(DIRS:%=build-%) quiet-build demo $(PROGS:%=demo-%) present test check asan tsan sanlog-empty valgrind bench lint clean

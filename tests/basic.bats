@@ -12,14 +12,14 @@ B() { t "$ROOT/basic/basic" "$@"; }
 Processes pool results: [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880]
 Running a pool of threads...
 Threads pool results: [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880]'
-    [ "$output" = "$expected" ]
+    expect_eq "$expected" "$output"
 }
 
 @test "basic: same output with one worker and with many" {
     run -0 B -w 1
-    [ "${lines[1]}" = "Processes pool results: [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880]" ]
+    expect_eq "Processes pool results: [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880]" "${lines[1]}"
     run -0 B --workers 16
-    [ "${lines[3]}" = "Threads pool results: [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880]" ]
+    expect_eq "Threads pool results: [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880]" "${lines[3]}"
 }
 
 @test "basic: -n 21 reaches 20!, the largest that fits in 64 bits" {
@@ -29,8 +29,8 @@ Threads pool results: [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880]'
 
 @test "basic: -n 25: 21! overflows: ERANGE, exit 1, and why Python differs" {
     run -1 --separate-stderr B -n 25
-    [ "${lines[0]}" = "Running a pool of processes..." ]
-    [ "${#lines[@]}" -eq 1 ]
+    expect_eq "Running a pool of processes..." "${lines[0]}"
+    expect_cmp "${#lines[@]}" -eq "1"
     # The first failure to arrive: the chunk holding 21 stops there, and
     # item 24 is a chunk of its own (chunksize 4 on 2 workers, 2 on more).
     [[ "${stderr_lines[0]}" =~ ^basic:\ Processes\ pool:\ item\ (2[1-4])\ failed:\ Numerical\ result\ out\ of\ range ]] ||

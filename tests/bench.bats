@@ -150,7 +150,7 @@ B() { t "$ROOT/bench/bench" "$@"; }
 @test "bench: tutorial.py prints its ten figures, and rejects bad flags" {
     command -v python3 >/dev/null || skip "python3 not installed"
     run -0 t python3 "$ROOT/bench/tutorial.py" --quick -r 1 -w 2 -u 0.001
-    [ "${lines[0]%% *}" = "#" ]
+    expect_eq "#" "${lines[0]%% *}"
     [ "$(grep -cE $'^[a-z_]+\t[0-9]+\\.[0-9]+$' <<<"$output")" -eq 10 ]
     run -2 t python3 "$ROOT/bench/tutorial.py" -w 0
     run -2 t python3 "$ROOT/bench/tutorial.py" -r abc

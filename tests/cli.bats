@@ -59,11 +59,11 @@ expect_usage_error() {
 @test "cli: unknown options and stray arguments are usage errors" {
     for p in $PROGRAMS; do
         expect_usage_error "$p" --bogus
-        [ "${stderr_lines[0]}" = "$p: unknown option '--bogus'" ]
+        expect_eq "$p: unknown option '--bogus'" "${stderr_lines[0]}"
         expect_usage_error "$p" -Z
-        [ "${stderr_lines[0]}" = "$p: unknown option '-Z'" ]
+        expect_eq "$p: unknown option '-Z'" "${stderr_lines[0]}"
         expect_usage_error "$p" stray
-        [ "${stderr_lines[0]}" = "$p: unexpected argument 'stray'" ]
+        expect_eq "$p: unexpected argument 'stray'" "${stderr_lines[0]}"
         expect_usage_error "$p" --help=3
     done
 }
@@ -72,7 +72,7 @@ expect_usage_error() {
     while IFS='|' read -r p prefix opt kind; do
         # shellcheck disable=SC2086
         expect_usage_error "$p" $prefix "$opt"
-        [ "${stderr_lines[0]}" = "$p: $opt needs a value" ]
+        expect_eq "$p: $opt needs a value" "${stderr_lines[0]}"
     done <<<"$OPTIONS"
 }
 
@@ -97,6 +97,6 @@ expect_usage_error() {
                 { echo "$p --start '$v': ${stderr_lines[0]}"; false; }
         done
         expect_usage_error "$p" --start
-        [ "${stderr_lines[0]}" = "$p: --start needs a value" ]
+        expect_eq "$p: --start needs a value" "${stderr_lines[0]}"
     done
 }

@@ -83,3 +83,17 @@ teardown_file() {
     if grep -qE '^(cc|gcc|clang|ar) ' <<<"$output"; then rm -rf "$copy"; false; fi
     rm -rf "$copy"
 }
+
+@test "demo: each section alone (make demo-NAME) shows the programs only, in 80 columns" {
+    local d out
+    for d in basic reuse shared; do
+        run -0 t make -C "$ROOT" --no-print-directory "demo-$d"
+        out=$output
+        if grep -nE '^(cc|gcc|clang|ar) |Entering directory|Leaving directory|make(\[[0-9]+\])?:' <<<"$out"; then
+            echo "make demo-$d: make's own lines in the output"; false
+        fi
+        wide=$(awk 'length($0) > 80' <<<"$out")
+        [ -z "$wide" ] || { echo "make demo-$d: wider than 80 columns: $wide"; false; }
+        [[ "$out" == *"==> $d:"* ]] || { echo "make demo-$d: no banner of its own"; false; }
+    done
+}

@@ -60,7 +60,7 @@ refused() {
 
 @test "faults: basic, fork refused at the first worker and half way" {
     refused 1 basic -w 2
-    [ "$stderr" = "basic: cannot open a pool of 2 processes: Resource temporarily unavailable" ]
+    expect_eq "basic: cannot open a pool of 2 processes: Resource temporarily unavailable" "$stderr"
     refused 2 basic -w 3
 }
 
@@ -72,7 +72,7 @@ refused() {
 
 @test "faults: gil_sim, a process or a thread refused" {
     refused 2 gil_sim --mode procs --threads 2 --work 10
-    [ "$stderr" = "gil_sim: fork (process 1 of 2): Resource temporarily unavailable" ]
+    expect_eq "gil_sim: fork (process 1 of 2): Resource temporarily unavailable" "$stderr"
     refused 2 gil_sim --mode gil --threads 4 --work 10
     # Which thread is refused depends on the build: ThreadSanitizer's own
     # background thread takes one of the two places.
@@ -81,5 +81,5 @@ refused() {
 
 @test "faults: the same programs run when the limit allows them" {
     run -0 limited 8 basic -w 2
-    [ "${lines[3]}" = "Threads pool results: [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880]" ]
+    expect_eq "Threads pool results: [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880]" "${lines[3]}"
 }

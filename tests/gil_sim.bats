@@ -116,7 +116,7 @@ longer_interval_fewer_switches() {
     run -0 G --tsv --workload cpu --mode gil --work 100 --interval 20000
     long=$(field "$output" cpu gil switches)
     echo "  switches: $short at 2 ms, $long at 20 ms"
-    [ "$short" -gt "$long" ]
+    expect_cmp "$short" -gt "$long"
 }
 
 @test "gil_sim: -h and --help print the usage on stdout, exit 0" {
@@ -154,7 +154,7 @@ longer_interval_fewer_switches() {
 
 @test "gil_sim: default run prints a CPU table and an I/O table, four modes each" {
     run -0 G --work 100
-    [ "${lines[0]}" = "gil_sim: a simulation of the policy of CPython's GIL, not of the interpreter:" ]
+    expect_eq "gil_sim: a simulation of the policy of CPython's GIL, not of the interpreter:" "${lines[0]}"
     [ "$(grep -c '^CPU-bound: 2 threads, each 100 ms of computation$' <<<"$output")" -eq 1 ]
     [ "$(grep -c '^I/O-bound: 2 threads' <<<"$output")" -eq 1 ]
     for m in serial gil procs nogil; do
@@ -168,8 +168,8 @@ longer_interval_fewer_switches() {
 
 @test "gil_sim: --tsv prints the header and one row per run" {
     run -0 --separate-stderr G --tsv --workload all --work 20 --io-ops 2 --io-ms 5
-    [ "${lines[0]}" = "$(printf 'workload\tmode\tthreads\twall_s\tcpu_s\tswitches\thold_s\twait_s\tio_s\tdrop_requests\tforced_switches\tio_ops_per_s\tinterval_us')" ]
-    [ "${#lines[@]}" -eq 13 ]
+    expect_eq "$(printf 'workload\tmode\tthreads\twall_s\tcpu_s\tswitches\thold_s\twait_s\tio_s\tdrop_requests\tforced_switches\tio_ops_per_s\tinterval_us')" "${lines[0]}"
+    expect_cmp "${#lines[@]}" -eq "13"
     for wl in cpu io mixed; do
         for m in serial gil procs nogil; do
             [ -n "$(field "$output" "$wl" "$m" wall_s)" ]
@@ -330,7 +330,7 @@ longer_interval_fewer_switches() {
         [ "${#kids[@]}" -ge 2 ] && break
         sleep 0.05
     done
-    [ "${#kids[@]}" -eq 2 ]
+    expect_cmp "${#kids[@]}" -eq "2"
     kill -9 "${kids[0]}"
     # gil_sim must notice, stop the other child and exit, long before the
     # 20 s of work it was given.
@@ -391,6 +391,6 @@ stray|unexpected argument 'stray'
 --tsv --timeline|--tsv and --timeline do not mix (try --svg FILE)
 EOF_CASES
     run -2 --separate-stderr G --mode ''
-    [ "${stderr_lines[0]}" = "gil_sim: --mode: expected serial, gil, procs, nogil or all, got ''" ]
+    expect_eq "gil_sim: --mode: expected serial, gil, procs, nogil or all, got ''" "${stderr_lines[0]}"
     [ -z "$output" ]
 }

@@ -55,6 +55,22 @@ expect_eq() {
     return 1
 }
 
+# expect_cmp A OP B: the numbers compare (OP: -eq -ne -lt -le -gt -ge);
+# otherwise say what was expected and what came.
+expect_cmp() {
+    [ "$1" "$2" "$3" ] && return 0
+    printf 'expected: %s %s %s\ngot: %s\n' "$1" "$2" "$3" "$1"
+    return 1
+}
+
+# expect_glob GOT PATTERN: GOT matches the shell pattern; otherwise show both.
+expect_glob() {
+    # shellcheck disable=SC2053 # the pattern is a glob on purpose
+    [[ $1 == $2 ]] && return 0
+    printf 'expected a match of:\n%s\ngot:\n%s\n' "$2" "$1"
+    return 1
+}
+
 # leaves_nothing PROG ARGS...: run PROG (bounded, exit 0) in a session of
 # its own, then wait (up to 5 s) until no process of that session is left:
 # a worker, a fork server or a child that outlived PROG would be. Unlike a

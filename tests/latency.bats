@@ -15,7 +15,7 @@ L() { t "$ROOT/tests/latency_test" "$@"; }
 @test "latency: map prints the thread rows, and the OpenMP rows when built with it" {
     run -0 L -q map
     echo "$output"
-    [ "${lines[0]}" = "map: x*x over 1000 longs, 2 workers, pool opened once, default chunksize" ]
+    expect_eq "map: x*x over 1000 longs, 2 workers, pool opened once, default chunksize" "${lines[0]}"
     for name in "threads" "threads, POOL_SPIN_US=0"; do
         read -r med _ _ _ vol inv <<<"$(table_row "$name")"
         [[ "$med" =~ ^[0-9]+\.[0-9]+$ && "$vol" =~ ^[0-9.]+$ && "$inv" =~ ^[0-9.]+$ ]] ||
@@ -64,7 +64,7 @@ L() { t "$ROOT/tests/latency_test" "$@"; }
     leaves_nothing "$ROOT/tests/latency_test" -q crowd
     echo "$output"
     cpus=$(nproc)
-    [ "${lines[0]}" = "crowd: $((4 * cpus)) workers on $cpus CPUs" ]
+    expect_eq "crowd: $((4 * cpus)) workers on $cpus CPUs" "${lines[0]}"
     grep -q "^crowd: 2 workers beside $cpus busy processes$" <<<"$output"
     [ "$(grep -c '^  threads' <<<"$output")" -eq 4 ]
 }

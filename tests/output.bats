@@ -107,7 +107,7 @@ help_full() {
     # reuse checks its own results and says so on stderr if they are wrong;
     # with stdout closed only the write error may be reported.
     run --separate-stderr t bash -c '"$1" -w 2 --cost -m 3 >&-' _ "$ROOT/reuse/reuse"
-    [ "$status" -eq 1 ]
+    expect_cmp "$status" -eq "1"
     [ "$stderr" = "reuse: write error: Bad file descriptor" ] ||
         { echo "stderr: $stderr"; false; }
 }

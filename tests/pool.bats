@@ -39,7 +39,7 @@ pt() {
 
 @test "pool: a failed item is reported, the others have results" {
     pt errors processes
-    [ "$output" = "first failure to arrive reported: item 3 (ERANGE)" ]
+    expect_eq "first failure to arrive reported: item 3 (ERANGE)" "$output"
     pt errors threads
 }
 
@@ -131,7 +131,7 @@ error: item 7 failed: Numerical argument out of domain (2 items failed in all, 5
     # three workers would write the parent's buffer again when its task
     # flushes stdout, as a task that prints does.
     pt flush processes
-    [ "$output" = "printed once before the pool opens" ]
+    expect_eq "printed once before the pool opens" "$output"
     run -0 bash -c "timeout 30 '$ROOT/tests/pool_test' flush processes > '$BATS_TEST_TMPDIR/out'"
     [ "$(cat "$BATS_TEST_TMPDIR/out")" = "printed once before the pool opens" ]
 }

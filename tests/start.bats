@@ -130,10 +130,10 @@ start_orphan() {
     exec 5< "$BATS_TEST_TMPDIR/out"
     local word pid
     read -r -t 10 -u 5 word parent
-    [ "$word" = parent ]
+    expect_eq "parent" "$word"
     for _ in 1 2; do
         read -r -t 10 -u 5 word pid
-        [ "$word" = worker ]
+        expect_eq "worker" "$word"
     done
     mapfile -t named < <(pgrep -x "$name")
 }
