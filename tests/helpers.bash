@@ -58,7 +58,7 @@ expect_eq() {
 # expect_cmp A OP B: the numbers compare (OP: -eq -ne -lt -le -gt -ge);
 # otherwise say what was expected and what came.
 expect_cmp() {
-    [ "$1" "$2" "$3" ] && return 0
+    test "$1" "$2" "$3" && return 0
     printf 'expected: %s %s %s\ngot: %s\n' "$1" "$2" "$3" "$1"
     return 1
 }
