@@ -23,6 +23,7 @@ tutorial_output() {
         # fd 3: nothing, a pipe, a file, a socket of the wrong kind.
         run -0 t env POOL_START_CHILD="$var" "$ROOT/basic/basic" </dev/null
         expect_eq "$want" "$output" || { echo "POOL_START_CHILD=$var"; false; }
+        # shellcheck disable=SC2016 # "$1" and "$2" are the inner shell's
         run -0 t bash -c 'env POOL_START_CHILD="$1" "$2" 3< <(sleep 1)' _ \
             "$var" "$ROOT/basic/basic"
         expect_eq "$want" "$output" || { echo "POOL_START_CHILD=$var, a pipe on fd 3"; false; }
