@@ -63,15 +63,14 @@ demo: quiet-build
 $(PROGS:%=demo-%): demo-%: quiet-build
 	@$(MAKE) -s --no-print-directory -C $* demo
 
-# present: the demo paced for a class. Before each section, when stdin is a
-# terminal, wait for Enter (q and Enter stop); otherwise run straight on.
+# present: the demo paced for a class. When stdin is a terminal, wait for
+# Enter before each command (common/present.sh), so that each screen holds
+# one command and what it printed; q, Q or quit stop. Otherwise run
+# straight on, as make demo.
 present: quiet-build
-	@for d in $(PROGS); do \
-	    if [ -t 0 ]; then \
-	        printf '\n-- next: %s. Enter to run it, q and Enter to stop: ' "$$d"; \
-	        read -r answer || exit 0; [ "$$answer" != q ] || exit 0; \
-	    fi; \
-	    $(MAKE) -s --no-print-directory -C $$d demo || exit 1; done
+	@stop=$$(mktemp -u); trap 'rm -f "$$stop"' EXIT; \
+	for d in $(PROGS); do [ -e "$$stop" ] && break; \
+	    $(MAKE) -s --no-print-directory -C $$d demo PRESENT="$$stop" || exit 1; done
 
 test: all
 	timeout $(TEST_TIMEOUT) $(BATS) $(BATS_FLAGS) tests

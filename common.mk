@@ -55,8 +55,12 @@ RUN ?=
 
 # $(call show,COMMAND,COMMENT): print "$ COMMAND    # COMMENT", the command
 # as typed from the project root, then run it there. (No commas in either.)
-show = printf '$$ %s%b\n' '$(strip $(1))' '$(if $(2),    \043 $(strip $(2)))' && \
-       cd $(ROOT) && $(RUN) $(1)
+# Under make present (PRESENT=STOPFILE), wait for Enter first
+# (common/present.sh), so that each command's output starts a screen of
+# its own; once the class said stop, skip it.
+show = if $(if $(PRESENT),$(ROOT)/common/present.sh '$(PRESENT)',true); then \
+       printf '$$ %s%b\n' '$(strip $(1))' '$(if $(2),    \043 $(strip $(2)))' && \
+       (cd $(ROOT) && $(RUN) $(1)); fi
 
 # Build quietly for a demo: a class sees the programs, not the compiler.
 # A failed build still shows everything it printed.

@@ -50,18 +50,17 @@ teardown_file() {
     want=$(grep '^==> ' "$DEMO_OUT" | cut -d: -f1)
     got=$(grep '^==> ' <<<"$output" | cut -d: -f1)
     expect_eq "$want" "$got"
-    if grep -q 'Enter to run it' <<<"$output"; then false; fi
+    if grep -q 'Enter: next command' <<<"$output"; then false; fi
 }
 
-@test "present: on a terminal it waits for Enter before each section" {
+@test "present: on a terminal it waits for Enter before the first command" {
     command -v script >/dev/null || skip "needs script (util-linux)"
-    # A terminal with nobody typing: the first prompt comes, and no
-    # section runs before Enter. (q then stops it.)
+    # A terminal with nobody typing but q: the section's banner and the
+    # first prompt come, and no command runs.
     run t script -qec "make -s --no-print-directory -C '$ROOT' present" /dev/null <<<"q"
-    [[ "$output" == *"-- next: basic. Enter to run it, q and Enter to stop:"* ]] ||
-        { echo "no prompt in: $output"; false; }
-    if grep -q '^==> basic' <<<"$output"; then
-        echo "a section ran before Enter"; false
+    expect_glob "$output" "*==> basic:*-- Enter: next command; q: stop*"
+    if grep -q '\$ basic/basic' <<<"$output"; then
+        echo "a command ran before Enter"; false
     fi
 }
 
@@ -95,5 +94,45 @@ teardown_file() {
         wide=$(awk 'length($0) > 80' <<<"$out")
         [ -z "$wide" ] || { echo "make demo-$d: wider than 80 columns: $wide"; false; }
         [[ "$out" == *"==> $d:"* ]] || { echo "make demo-$d: no banner of its own"; false; }
+    done
+}
+
+# make present on a terminal (script(1) gives it one), answers typed ahead.
+present_with() {
+    local input=$1
+    run t script -qfec "make -s -C '$ROOT' --no-print-directory present" /dev/null \
+        < <(printf '%b' "$input")
+    # Typed ahead, the answers are not echoed at the prompts: a prompt and
+    # the command after it share a line. Each prompt starts a line here.
+    output=$(tr -d '\r' <<<"$output" |
+        sed 's/-- Enter: next command; q: stop /-- Enter: next command; q: stop\n/g')
+}
+
+@test "present: on a terminal, a pause before each command, each screen within 24 lines" {
+    command -v script >/dev/null || skip "needs script (util-linux)"
+    present_with "$(printf '\\n%.0s' {1..40})"
+    expect_cmp "$status" -eq 0
+    local prompts screens
+    prompts=$(grep -c -- '-- Enter: next command; q: stop' <<<"$output")
+    screens=$(grep -c '^\$ ' <<<"$output")
+    expect_cmp "$prompts" -ge "$screens"
+    expect_cmp "$screens" -ge 14
+    # From one pause to the next: the command, what it printed: <= 24 lines.
+    local longest
+    # (Before the first pause: the answers typed ahead, echoed.)
+    longest=$(awk '/-- Enter: next command; q: stop/ { if (n > max) max = n; n = 0; on = 1; next }
+                   on { n++ } END { if (n > max) max = n; print max }' <<<"$output")
+    echo "the longest screen: $longest lines"
+    expect_cmp "$longest" -le 24
+}
+
+@test "present: q, Q and quit stop it at once, exit 0" {
+    command -v script >/dev/null || skip "needs script (util-linux)"
+    local word
+    for word in q Q quit; do
+        present_with "\\n\\n$word\\n"
+        expect_cmp "$status" -eq 0
+        # Two commands ran (the basic section's first two), then nothing.
+        expect_eq 2 "$(grep -c '^\$ ' <<<"$output")" || { echo "after '$word'"; false; }
     done
 }
