@@ -3,7 +3,7 @@
 #   make            build everything
 #   make demo       run every program, tutorial output first, then the extras
 #   make demo-NAME  one section alone (basic, timing, reuse, shared, gil_sim)
-#   make present    the same, one section at a time: Enter before each one
+#   make present    the same, one command at a time: Enter before each one
 #   make test       build and run the bats tests (alias: make check)
 #   make asan       the tests again under AddressSanitizer + UBSan
 #   make tsan       the tests again under ThreadSanitizer
