@@ -11,6 +11,7 @@
 /* getloadavg() */
 #define _DEFAULT_SOURCE
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,20 +445,28 @@ void print_legend(void)
  * the file stays small however often the threads switched.
  * ------------------------------------------------------------------------ */
 
-#define SVG_LEFT 70
-#define SVG_PLOT 720
-#define SVG_WIDTH (SVG_LEFT + SVG_PLOT + 40)
-#define SVG_ROW 16
+/* 1280 px wide, text of 16 px: readable on a projector. */
+#define SVG_LEFT 110
+#define SVG_PLOT 1100
+#define SVG_WIDTH (SVG_LEFT + SVG_PLOT + 70)
+#define SVG_ROW 22
+#define SVG_FONT 16
+#define SVG_TITLE 24 /* a run's title line */
+#define SVG_AXIS 34  /* the time axis, under a workload's last run */
+#define SVG_TOP 112  /* the title and the legend */
+/* A state or a holder that lasts less than a pixel still shows, this
+ * many pixels wide: the chart keeps every event, however short. */
+#define SVG_MIN_PX 2
 
 /* A colour per state, and per thread for the GIL row: none of the thread
- * colours looks like a state's (green, orange, blue, grey). */
+ * colours looks like a state's (orange, green, blue, grey), nor like each
+ * other's. */
 static const char *const svg_state_fill[NSTATES] = {
     "none", "#f4a259", "#2e7d32", "#4a90d9", "#bbbbbb"
 };
-#define SVG_THREAD_COLOURS 8
+#define SVG_THREAD_COLOURS 6
 static const char *const svg_thread_fill[SVG_THREAD_COLOURS] = {
-    "#6a3d9a", "#e7298a", "#b2182b", "#a6761d",
-    "#222222", "#cab2d6", "#fb9a99", "#17becf"
+    "#6a3d9a", "#111111", "#e7298a", "#8c510a", "#00acc1", "#c0ca33"
 };
 
 /* What each mode is, in the words of the table's notes. */
@@ -493,10 +502,30 @@ static void svg_stretches(FILE *f, const int *val, int n, int y,
             w++;
         if (fill(val[c]))
             fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
-                    "fill=\"%s\"/>\n", SVG_LEFT + c, y + 2, w, SVG_ROW - 4,
+                    "fill=\"%s\"/>\n", SVG_LEFT + c, y + 3, w, SVG_ROW - 6,
                     fill(val[c]));
         c += w;
     }
+}
+
+/* val[c] is what held most of pixel c; had[c * stride + v] > 0 says v was
+ * there at all. A value that was there but held no pixel nearby gets
+ * SVG_MIN_PX pixels of its own, so that no event vanishes. */
+static void keep_short(int *val, int n, const double *had, int stride,
+                       int nvals, int first)
+{
+    for (int v = first; v < nvals; v++)
+        for (int c = 0; c < n; c++) {
+            if (had[(size_t)c * stride + v] <= 0)
+                continue;
+            int lo = c > SVG_MIN_PX ? c - SVG_MIN_PX : 0;
+            int hi = c + SVG_MIN_PX < n ? c + SVG_MIN_PX : n - 1;
+            bool shown = false;
+            for (int d = lo; d <= hi; d++)
+                shown |= val[d] == v;
+            for (int d = c; !shown && d < c + SVG_MIN_PX && d < n; d++)
+                val[d] = v;
+        }
 }
 
 static const char *state_fill(int state)
@@ -522,15 +551,17 @@ static void svg_axis(FILE *f, double ms, int y)
         fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
                 "stroke=\"black\"/>\n<text x=\"%d\" y=\"%d\" "
                 "text-anchor=\"middle\">%g</text>\n",
-                x, y, x, y + 4, x, y + 16, t);
+                x, y, x, y + 5, x, y + 22, t);
     }
-    fprintf(f, "<text x=\"%d\" y=\"%d\">ms</text>\n", SVG_LEFT + SVG_PLOT + 14,
-            y + 16);
+    fprintf(f, "<text x=\"%d\" y=\"%d\">ms</text>\n", SVG_LEFT + SVG_PLOT + 20,
+            y + 22);
 }
 
 /* One run's chart into f, from height y down, on a time scale of
- * scale_ms (the longest run of its workload); returns the next free y. */
-static int svg_run(FILE *f, const struct run *run, int y, double scale_ms)
+ * scale_ms (the longest run of its workload), with the time axis under it
+ * when it is the workload's last; returns the next free y. */
+static int svg_run(FILE *f, const struct run *run, int y, double scale_ms,
+                   bool axis)
 {
     int64_t span = (int64_t)(scale_ms * 1e6) + 1;
     double *acc = malloc((size_t)run->nrows * SVG_PLOT * NSTATES * sizeof *acc);
@@ -540,56 +571,76 @@ static int svg_run(FILE *f, const struct run *run, int y, double scale_ms)
     if (!acc)
         die("malloc");
     fprintf(f, "<text x=\"10\" y=\"%d\" font-weight=\"bold\">%s, %s (%s): "
-            "%.1f ms</text>\n", y + 12, workload_titles[run->wl],
+            "%.1f ms</text>\n", y + 18, workload_titles[run->wl],
             mode_names[run->mode], mode_words[run->mode], run->wall_s * 1e3);
-    y += 20;
+    y += SVG_TITLE;
     for (int i = 0; i < run->nrows; i++, y += SVG_ROW) {
         double *a = acc + (size_t)i * SVG_PLOT * NSTATES;
 
         slice_row(&run->rows[i], span, SVG_PLOT, a);
         row_label(run, i, label, sizeof label);
-        fprintf(f, "<text x=\"10\" y=\"%d\">%s</text>\n", y + 12, label);
+        fprintf(f, "<text x=\"10\" y=\"%d\">%s</text>\n", y + 17, label);
         for (int c = 0; c < SVG_PLOT; c++)
             val[c] = dominant(a + c * NSTATES);
+        keep_short(val, SVG_PLOT, a, NSTATES, NSTATES, ST_WAIT);
         svg_stretches(f, val, SVG_PLOT, y, state_fill);
     }
-    if (has_holder_row(run)) {
-        fprintf(f, "<text x=\"10\" y=\"%d\">GIL</text>\n", y + 12);
+    if (has_holder_row(run) && run->nrows > 1) {
+        double *held = calloc((size_t)SVG_PLOT * (size_t)run->nrows,
+                              sizeof *held);
+        if (!held)
+            die("calloc");
+        fprintf(f, "<text x=\"10\" y=\"%d\">GIL</text>\n", y + 17);
         for (int c = 0; c < SVG_PLOT; c++) {
             double most = 0;
 
             val[c] = -1;
             for (int i = 0; i < run->nrows; i++) {
-                double held = acc[((size_t)i * SVG_PLOT + c) * NSTATES
-                                  + ST_HOLD];
+                double h = acc[((size_t)i * SVG_PLOT + c) * NSTATES + ST_HOLD];
 
-                if (held > most) {
-                    most = held;
+                held[(size_t)c * run->nrows + i] = h;
+                if (h > most) {
+                    most = h;
                     val[c] = i;
                 }
             }
         }
+        keep_short(val, SVG_PLOT, held, run->nrows, run->nrows, 0);
         svg_stretches(f, val, SVG_PLOT, y, thread_fill);
+        free(held);
         y += SVG_ROW;
     }
-    svg_axis(f, scale_ms, y + 2);
     free(acc);
-    return y + 40;
+    if (!axis)
+        return y + 6;
+    svg_axis(f, scale_ms, y + 4);
+    return y + SVG_AXIS + 8;
 }
 
-/* The picture's height for these runs: each run's title, rows, axis. */
+/* Is run i the last of its workload among the n runs? */
+static bool last_of_workload(const struct run *runs, int n, int i)
+{
+    for (int j = i + 1; j < n; j++)
+        if (runs[j].wl == runs[i].wl)
+            return false;
+    return true;
+}
+
+/* The picture's height for these runs, as svg_run draws them. */
 static int svg_height(const struct run *runs, int n, int top)
 {
     int height = top + 10;
 
     for (int i = 0; i < n; i++)
-        height += 20 + (runs[i].nrows + has_holder_row(&runs[i])) * SVG_ROW
-                  + 40;
+        height += SVG_TITLE +
+                  (runs[i].nrows + (has_holder_row(&runs[i]) &&
+                                    runs[i].nrows > 1)) * SVG_ROW +
+                  (last_of_workload(runs, n, i) ? SVG_AXIS + 8 : 6);
     return height;
 }
 
 /* The title and the legend: every colour the charts use, with its words.
- * Returns the y where the charts start (90, as svg_height counts). */
+ * Returns the y where the charts start (SVG_TOP, as svg_height counts). */
 static int svg_legend(FILE *f, const struct run *runs, int n)
 {
     static const char *const names[] = {
@@ -600,32 +651,33 @@ static int svg_legend(FILE *f, const struct run *runs, int n)
     int threads = 0;
 
     for (int i = 0; i < n; i++)
-        if (has_holder_row(&runs[i]) && runs[i].nrows > threads)
+        if (has_holder_row(&runs[i]) && runs[i].nrows > 1 &&
+            runs[i].nrows > threads)
             threads = runs[i].nrows;
-    fprintf(f, "<text x=\"10\" y=\"18\">gil_sim: a simulation of the policy "
+    fprintf(f, "<text x=\"10\" y=\"24\">gil_sim: a simulation of the policy "
             "of CPython's GIL, not of the interpreter</text>\n"
-            "<text x=\"10\" y=\"34\">switch interval %lu us, forced "
+            "<text x=\"10\" y=\"46\">switch interval %lu us, forced "
             "switching %s; the runs of one workload share one time "
             "scale</text>\n",
             cfg->interval, cfg->force_switching ? "on" : "off");
     for (int i = 0; i < 3; i++)
-        fprintf(f, "<rect x=\"%d\" y=\"44\" width=\"12\" height=\"12\" "
-                "fill=\"%s\"/><text x=\"%d\" y=\"54\">%s</text>\n",
-                10 + i * 250, svg_state_fill[states[i]], 26 + i * 250,
+        fprintf(f, "<rect x=\"%d\" y=\"58\" width=\"16\" height=\"16\" "
+                "fill=\"%s\"/><text x=\"%d\" y=\"72\">%s</text>\n",
+                10 + i * 380, svg_state_fill[states[i]], 32 + i * 380,
                 names[i]);
     if (!threads)
-        return 90;
-    fprintf(f, "<text x=\"10\" y=\"74\">GIL row, the thread that holds "
+        return SVG_TOP;
+    fprintf(f, "<text x=\"10\" y=\"98\">GIL row, the thread that holds "
             "it:</text>\n");
     for (int i = 0; i < threads && i < SVG_THREAD_COLOURS; i++)
-        fprintf(f, "<rect x=\"%d\" y=\"64\" width=\"12\" height=\"12\" "
-                "fill=\"%s\"/><text x=\"%d\" y=\"74\">t%d</text>\n",
-                280 + i * 50, svg_thread_fill[i], 296 + i * 50, i);
-    fprintf(f, "<text x=\"%d\" y=\"74\">%s</text>\n",
-            280 + (threads < SVG_THREAD_COLOURS ? threads
-                                                : SVG_THREAD_COLOURS) * 50,
+        fprintf(f, "<rect x=\"%d\" y=\"84\" width=\"16\" height=\"16\" "
+                "fill=\"%s\"/><text x=\"%d\" y=\"98\">t%d</text>\n",
+                360 + i * 70, svg_thread_fill[i], 382 + i * 70, i);
+    fprintf(f, "<text x=\"%d\" y=\"98\">%s</text>\n",
+            360 + (threads < SVG_THREAD_COLOURS ? threads
+                                                : SVG_THREAD_COLOURS) * 70,
             threads > SVG_THREAD_COLOURS ? "(then again)" : "blank: nobody");
-    return 90;
+    return SVG_TOP;
 }
 
 /* Every run's chart, with a title and a legend, into the file at path.
@@ -634,16 +686,16 @@ static int svg_legend(FILE *f, const struct run *runs, int n)
 void write_svg(const char *path, struct run *runs, int n)
 {
     FILE *f = fopen(path, "w");
-    int y, height = svg_height(runs, n, 90);
+    int y, height = svg_height(runs, n, SVG_TOP);
 
     if (!f)
         die("%s", path);
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
             "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"monospace\" "
-            "font-size=\"12\">\n<title>gil_sim timeline</title>\n"
+            "font-size=\"%d\">\n<title>gil_sim timeline</title>\n"
             "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-            SVG_WIDTH, height, SVG_WIDTH, height);
+            SVG_WIDTH, height, SVG_WIDTH, height, SVG_FONT);
     y = svg_legend(f, runs, n);
     for (int i = 0; i < n; i++) {
         double scale = 0;
@@ -651,7 +703,7 @@ void write_svg(const char *path, struct run *runs, int n)
         for (int j = 0; j < n; j++)
             if (runs[j].wl == runs[i].wl && runs[j].wall_s > scale)
                 scale = runs[j].wall_s;
-        y = svg_run(f, &runs[i], y, scale * 1e3);
+        y = svg_run(f, &runs[i], y, scale * 1e3, last_of_workload(runs, n, i));
     }
     fprintf(f, "</svg>\n");
     if (ferror(f) | fclose(f))

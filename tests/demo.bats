@@ -104,7 +104,8 @@ present_with() {
         < <(printf '%b' "$input")
     # Typed ahead, the answers are not echoed at the prompts: a prompt and
     # the command after it share a line. Each prompt starts a line here.
-    output=$(tr -d '\r' <<<"$output" |
+    # shellcheck disable=SC2031 # $output is this run's, set just above
+    screen=$(tr -d '\r' <<<"$output" |
         sed 's/-- Enter: next command; q: stop /-- Enter: next command; q: stop\n/g')
 }
 
@@ -113,15 +114,15 @@ present_with() {
     present_with "$(printf '\\n%.0s' {1..40})"
     expect_cmp "$status" -eq 0
     local prompts screens
-    prompts=$(grep -c -- '-- Enter: next command; q: stop' <<<"$output")
-    screens=$(grep -c '^\$ ' <<<"$output")
+    prompts=$(grep -c -- '-- Enter: next command; q: stop' <<<"$screen")
+    screens=$(grep -c '^\$ ' <<<"$screen")
     expect_cmp "$prompts" -ge "$screens"
     expect_cmp "$screens" -ge 14
     # From one pause to the next: the command, what it printed: <= 24 lines.
     local longest
     # (Before the first pause: the answers typed ahead, echoed.)
     longest=$(awk '/-- Enter: next command; q: stop/ { if (n > max) max = n; n = 0; on = 1; next }
-                   on { n++ } END { if (n > max) max = n; print max }' <<<"$output")
+                   on { n++ } END { if (n > max) max = n; print max }' <<<"$screen")
     echo "the longest screen: $longest lines"
     expect_cmp "$longest" -le 24
 }
@@ -133,6 +134,6 @@ present_with() {
         present_with "\\n\\n$word\\n"
         expect_cmp "$status" -eq 0
         # Two commands ran (the basic section's first two), then nothing.
-        expect_eq 2 "$(grep -c '^\$ ' <<<"$output")" || { echo "after '$word'"; false; }
+        expect_eq 2 "$(grep -c '^\$ ' <<<"$screen")" || { echo "after '$word'"; false; }
     done
 }

@@ -304,14 +304,44 @@ longer_interval_fewer_switches() {
     fi
 }
 
+@test "gil_sim: --svg is readable on a projector: 1280 px wide, 16 px text, every colour of the legend drawn" {
+    svg=$BATS_TEST_TMPDIR/gil.svg
+    run -0 G --workload all --svg "$svg"
+    expect_glob "$(sed -n 2p "$svg")" '<svg * width="1280" height="*" * font-size="16">'
+    local height
+    height=$(sed -n 2p "$svg" | sed 's/.* height="\([0-9]*\)".*/\1/')
+    expect_cmp "$height" -le 1200
+    # The legend's thread colours: distinct, and each drawn in a chart
+    # (a thread that held the GIL for less than a pixel still shows).
+    local legend fill
+    legend=$(grep -o 'y="84" width="16" height="16" fill="#[0-9a-f]*"' "$svg" | grep -o '#[0-9a-f]*')
+    expect_cmp "$(wc -l <<<"$legend")" -eq 3
+    expect_eq "$(sort -u <<<"$legend" | wc -l)" "$(wc -l <<<"$legend")"
+    for fill in $legend; do
+        expect_cmp "$(grep -c "height=\"16\" fill=\"$fill\"/>\$" "$svg")" -ge 2 ||
+            { echo "legend colour $fill never drawn"; false; }
+    done
+    # An I/O thread's short holds are drawn, not lost under the pixels.
+    expect_cmp "$(grep -c 'fill="#2e7d32"' "$svg")" -ge 20
+}
+
 @test "gil_sim: --svg draws the runs of one workload on one time scale" {
     svg=$BATS_TEST_TMPDIR/gil.svg
     run -0 G -l cpu -c 40 --svg "$svg"
-    # One axis per run, all four ending at the same tick: the longest run's.
-    ends=$(grep -o 'text-anchor="middle">[0-9.]*<' "$svg" | tr -dc '0-9.\n' |
-        awk 'NR > 1 && $1 + 0 < prev + 0 { print prev } { prev = $1 } END { print prev }')
-    echo "last tick of each axis: $ends"
-    [ "$(wc -l <<<"$ends")" -eq 4 ] && [ "$(sort -u <<<"$ends" | wc -l)" -eq 1 ]
+    # The four runs share one scale, so one axis under the last of them,
+    # reaching the longest run's time; with every workload, an axis each.
+    ends() {
+        grep -o 'text-anchor="middle">[0-9.]*<' "$1" | tr -dc '0-9.\n' |
+            awk 'NR > 1 && $1 + 0 < prev + 0 { print prev } { prev = $1 } END { print prev }'
+    }
+    echo "last tick of each axis: $(ends "$svg")"
+    expect_cmp "$(ends "$svg" | wc -l)" -eq 1
+    longest=$(grep -o 'font-weight="bold">[^<]*: [0-9.]* ms<' "$svg" |
+        sed 's/.*: \([0-9.]*\) ms</\1/' | sort -g | tail -1)
+    awk -v tick="$(ends "$svg")" -v ms="$longest" 'BEGIN { exit !(tick + 0 >= ms * 0.8) }' ||
+        { echo "the axis ends at $(ends "$svg") ms, the longest run took $longest ms"; false; }
+    run -0 G --workload all -c 20 --io-ops 2 --io-ms 5 --svg "$svg"
+    expect_cmp "$(ends "$svg" | wc -l)" -eq 3
 }
 
 @test "gil_sim: --svg to a path that cannot be written fails at once (exit 1)" {
