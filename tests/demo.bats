@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2030,SC2031 # each test has an $output of its own
 # tests/demo.bats - the demo as a class sees it: the programs and nothing
 # else (no compiler lines), every line within 80 columns, every command
 # shown runnable from the project root; `make present` paced on a terminal
@@ -104,7 +105,6 @@ present_with() {
         < <(printf '%b' "$input")
     # Typed ahead, the answers are not echoed at the prompts: a prompt and
     # the command after it share a line. Each prompt starts a line here.
-    # shellcheck disable=SC2031 # $output is this run's, set just above
     screen=$(tr -d '\r' <<<"$output" |
         sed 's/-- Enter: next command; q: stop /-- Enter: next command; q: stop\n/g')
 }
