@@ -66,7 +66,7 @@ static const char usage[] =
     "      --start M     how process pools start their workers: fork\n"
     "                    (default), spawn or forkserver; the lifecycle group\n"
     "                    times the other two methods as well\n"
-    "  -r, --runs N      runs per figure, the median is shown (default 5)\n"
+    "  -r, --repeats N   runs per figure, the median is shown (default 5)\n"
     "  -u, --unit S      the sleep workload's step in seconds (default 0.1;\n"
     "                    the tutorial's is 1)\n"
     "      --quick       small sizes, 3 runs: every row in a few seconds\n"
@@ -118,7 +118,7 @@ static int parse_group(const char *name)
 static struct request parse_options(int argc, char *argv[])
 {
     static const struct option longopts[] = {
-        OPT_VALUE("runs", 'r'), OPT_VALUE("unit", 'u'), OPT_FLAG("quick", 'Q'),
+        OPT_VALUE("repeats", 'r'), OPT_VALUE("unit", 'u'), OPT_FLAG("quick", 'Q'),
         OPT_VALUE("python", 'P'), OPT_VALUE("only", 'O'), OPT_FLAG("counts", 'C'),
         OPT_POOL, OPT_END,
     };
@@ -129,7 +129,7 @@ static struct request parse_options(int argc, char *argv[])
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":w:r:u:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'r': runs = (int)parse_long("--runs", optarg, 1, MAX_RUNS); break;
+        case 'r': runs = (int)parse_long("--repeats", optarg, 1, MAX_RUNS); break;
         case 'u': unit = parse_double("--unit", optarg, 0.001, 10); break;
         case 'Q': cfg.quick = true; break;
         case 'P': req.script = optarg; break;

@@ -3,7 +3,7 @@
 multiprocessing, so that bench can print C beside Python.
 
 Shows: what the same workloads cost when the pool is CPython's. Each figure
-is the median of --runs runs; a run of a short workload repeats it until
+is the median of --repeats runs; a run of a short workload repeats it until
 the run lasts a few tens of milliseconds and counts the time per repeat,
 exactly as bench does on the C side.
 
@@ -146,7 +146,7 @@ def main():
     parser.add_argument("-w", "--workers", type=positive_int,
                         default=cpu_count(),
                         help="workers per pool (default: the CPUs we may use)")
-    parser.add_argument("-r", "--runs", type=positive_int, default=5,
+    parser.add_argument("-r", "--repeats", type=positive_int, default=5,
                         help="runs per figure; the median is printed (default 5)")
     parser.add_argument("-u", "--unit", type=positive_float, default=0.1,
                         help="sleep step in seconds (default 0.1; the tutorial's is 1)")
@@ -157,7 +157,7 @@ def main():
     min_batch = 0.002 if args.quick else 0.02
     print(f"# CPython {platform.python_version()}", flush=True)
     for name, (fn, slow) in make_workloads(args.workers, args.unit).items():
-        seconds = measure(fn, slow, args.runs, min_batch)
+        seconds = measure(fn, slow, args.repeats, min_batch)
         print(f"{name}\t{seconds:.9f}", flush=True)
     return 0
 

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "args.h"
@@ -84,14 +85,64 @@ void pool_options_done(int argc, char *const argv[], int *workers)
         *workers = pool_cpu_count();
 }
 
+/* Edits (insert, delete, replace a letter) from a[0..n) to b[0..m). */
+static size_t edits(const char *a, size_t n, const char *b, size_t m)
+{
+    size_t row[64];
+
+    if (n >= 64 || m >= 64)
+        return SIZE_MAX;
+    for (size_t j = 0; j <= m; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= m; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[m];
+}
+
+/* The long option of the usage text nearest to `word` ("--wokers"), when
+ * it is near enough to be the one meant: "--workers"; else NULL. */
+static const char *nearest_option(const char *word, size_t *len)
+{
+    const char *text = prog_usage(), *best = NULL;
+    size_t n = strcspn(word, "="), least = n / 3 + 1;
+
+    for (const char *p = strstr(text, "--"); p; p = strstr(p + 2, "--")) {
+        size_t m = 2 + strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-");
+        size_t d = m > 2 ? edits(word, n, p, m) : SIZE_MAX;
+        if (d < least) {
+            least = d;
+            best = p;
+            *len = m;
+        }
+    }
+    return best;
+}
+
 void getopt_error(int c, char *const argv[])
 {
     const char *word = argv[optind - 1];
+    size_t len = 0;
 
     if (c == ':')
         usage_error("%s needs a value", word);
     if (optopt && strncmp(word, "--", 2) != 0)
         usage_error("unknown option '-%c'", optopt);
+    const char *near = nearest_option(word, &len);
+    if (near)
+        usage_error("unknown option '%s' (did you mean %.*s?)", word,
+                    (int)len, near);
     usage_error("unknown option '%s'", word);
 }
 

@@ -91,6 +91,11 @@ const char *prog_name(void)
     return name;
 }
 
+const char *prog_usage(void)
+{
+    return usage_text;
+}
+
 void print_usage(FILE *out)
 {
     fputs(usage_text, out);

@@ -42,6 +42,9 @@ const char *prog_name(void);
 /* Print the usage text to `out`. */
 void print_usage(FILE *out);
 
+/* The usage text given to prog_init(). */
+const char *prog_usage(void);
+
 /* The message, then ": " and strerror(errno); exit 1.
  * For calls that set errno on failure (fork, open, mmap, ...). */
 _Noreturn PRINTF_LIKE(1, 2) void die(const char *fmt, ...);

@@ -17,7 +17,7 @@
 #include "gil_sim.h"
 
 static const char usage[] =
-    "usage: gil_sim [-l W] [-m M] [-t N] [-c MS] [-i US] [--timeline]\n"
+    "usage: gil_sim [-l W] [-m M] [-t N | -w N] [-c MS] [-i US] [--timeline]\n"
     "               [--svg FILE] [--tsv] [--io-ops N] [--io-ms MS]\n"
     "               [--no-force-switching]\n"
     "  Simulate CPython's global interpreter lock (GIL) and run the same\n"

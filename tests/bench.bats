@@ -159,9 +159,9 @@ B() { t "$ROOT/bench/bench" "$@"; }
 
 @test "bench: bad input: a one-line reason and the usage on stderr, exit 2" {
     usage_errors "$ROOT/bench/bench" <<'EOF_CASES'
--r 0|--runs: expected a positive integer, got '0'
--r 2.5|--runs: expected a positive integer, got '2.5'
--r 102|--runs: 102 is too large (at most 101)
+-r 0|--repeats: expected a positive integer, got '0'
+-r 2.5|--repeats: expected a positive integer, got '2.5'
+-r 102|--repeats: 102 is too large (at most 101)
 -u abc|--unit: expected a number, got 'abc'
 -u 0|--unit: 0 is too small (at least 0.001)
 -u 11|--unit: 11 is too large (at most 10)

@@ -56,6 +56,18 @@ expect_usage_error() {
     done
 }
 
+@test "cli: a mistyped long option gets one line that names the one meant" {
+    local p
+    for p in $PROGRAMS; do
+        expect_usage_error "$p" --wokers 2
+        expect_eq "$p: unknown option '--wokers' (did you mean --workers?)" "${stderr_lines[0]}"
+        expect_cmp "$(grep -c "unknown option\|unrecognized option" <<<"$stderr")" -eq 1
+        expect_glob "${stderr_lines[1]}" "usage: $p *"
+    done
+    expect_usage_error shared --explict
+    expect_eq "shared: unknown option '--explict' (did you mean --explicit?)" "${stderr_lines[0]}"
+}
+
 @test "cli: unknown options and stray arguments are usage errors" {
     for p in $PROGRAMS; do
         expect_usage_error "$p" --bogus
@@ -98,5 +110,15 @@ expect_usage_error() {
         done
         expect_usage_error "$p" --start
         expect_eq "$p: --start needs a value" "${stderr_lines[0]}"
+    done
+}
+
+@test "cli: every usage text fits 80 columns, the test drivers' too" {
+    local p wide
+    for p in basic/basic timing/timing reuse/reuse shared/shared gil_sim/gil_sim \
+        bench/bench tests/plat_test tests/latency_test tests/pool_test tests/start_test; do
+        run t "$ROOT/$p" -h
+        wide=$(awk 'length > 80' <<<"$output")
+        [ -z "$wide" ] || { echo "$p -h, wider than 80 columns:"; echo "$wide"; false; }
     done
 }

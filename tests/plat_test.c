@@ -60,8 +60,8 @@
 #define BIG 40000 /* bytes an item: a chunk of these misses the region */
 
 static const char usage[] =
-    "usage: plat_test [-r ROUNDS] [-w WORKERS] [-q] [--start M] "
-    "map|idle|crowd|check|fds\n"
+    "usage: plat_test [-r ROUNDS] [-w WORKERS] [-q] [--start M]\n"
+    "                 map|idle|crowd|check|fds\n"
     "  -r N        rounds per row, the median is shown (default 31)\n"
     "  -w N        workers (default 2; crowd: 4 per CPU)\n"
     "  -q          quick: 3 rounds of 2 ms (for the tests)\n"
