@@ -29,7 +29,7 @@ gil_sim||--interval|int
 gil_sim||--io-ops|int
 gil_sim||--io-ms|int
 bench||--workers|int
-bench||--runs|int
+bench||--repeats|int
 bench||--unit|num'
 
 PROGRAMS='basic timing reuse shared gil_sim bench'
