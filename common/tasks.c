@@ -28,6 +28,13 @@ int sleep_task(const void *arg, void *result)
     return 0;
 }
 
+int item_sleep(void)
+{
+    double s = ITEM_SLEEP_MS / 1000.0;
+
+    return s > 0 ? sleep_task(&s, NULL) : 0;
+}
+
 uint64_t xorshift(uint64_t x, uint64_t iters)
 {
     for (uint64_t k = 0; k < iters; k++) {
