@@ -22,8 +22,9 @@ Usage: python3 compare/compare.py [--quick | --runs N] [--only NAME]...
 (from the project root, after make; make compare does both). --quick:
 one run of each timed comparison and shorter sleeps, reported as info,
 not judged (one short run proves nothing). --runs N: N runs of each
-timed comparison, judged (fewer than the default say less). --only: just the comparisons
-named (as in COMPARISONS). --claim: judge against another claim, e.g.
+timed comparison, judged (fewer than the default say less). --only:
+just the comparisons named (as in COMPARISONS). --claim: judge against
+another claim, e.g.
 --claim schedule=rotation or --claim procs_per_serial=1.0: a comparison
 that cannot fail on a false claim proves nothing, and the tests use this
 to show that each can.
@@ -290,7 +291,9 @@ def near(t, predicted):
 
 def sleep_schedule():
     """Each pool's sleep time against the schedule timing/timing predicts,
-    for the tutorial's sleeps (task i sleeps i steps)."""
+    for the tutorial's sleeps (task i sleeps i steps), and that prediction
+    against the claimed rule's (busiest() below). On these sleeps "idle"
+    and "rotation" predict the same: sleep_order tells them apart."""
     for workers in range(2, 6):
         flags = ["-u", str(opt.unit), "-w", str(workers)]
         c, py = run(C_SLEEP + flags), run(PY_SLEEP + flags)
@@ -304,6 +307,10 @@ def sleep_schedule():
                           f"C {cs:.2f}, Python {ps:.2f}")
         steps, = find(r"^Predicted for a pool of \d+ workers?: "
                       r"the busiest worker's (\d+) steps", c, "prediction")
+        model = busiest(range(5), workers, CLAIMS["schedule"])
+        if int(steps) != model:
+            raise Failed(f"{workers} workers: timing predicts {steps} steps, "
+                         f"the {CLAIMS['schedule']} rule {model}")
         pred = int(steps) * opt.unit
         figures = [elapsed(out, f"{style}_sleep") for out in (c, py)
                    for style in ("processes", "threads")]
@@ -341,7 +348,7 @@ def sleep_order():
         if busiest(steps, workers, other) == busiest(steps, workers, claim):
             raise Failed(f"{workers} workers: {claim} and {other} predict "
                          "the same: the case cannot tell them apart")
-        secs = [str(step * opt.unit) for step in steps]
+        secs = [f"{step * opt.unit:g}" for step in steps]
         times = {}
         for _ in range(SLEEP_RUNS):
             for lang, cmd in (("C", C_SLEEPMAP), ("Python", PY_SLEEPMAP)):

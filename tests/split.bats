@@ -77,3 +77,14 @@ CASES='20 2
     seen_all 2 "threads ($cmd)" \
         "$(grep -oP 'by thread \K[0-9]+$' <<<"$output" | sort -u | wc -l)"
 }
+
+@test "split: the demo's shared --copies and --explicit lines show both workers" {
+    local cmd flag
+    for flag in --copies --explicit; do
+        cmd=$(sed -n "s/.*call show,\(shared\/shared ${flag}[^,]*\),.*/\1/p" "$ROOT/shared/Makefile")
+        [ -n "$cmd" ] || { echo "no $flag line in shared/Makefile's demo"; false; }
+        # shellcheck disable=SC2086 # the demo's words
+        run -0 t "$ROOT/"$cmd
+        seen_all 2 "workers ($cmd)" "$(grep -cP '^    worker pid [0-9]+: its copy holds [1-9]|^  appended by worker pid [0-9]+: [1-9]' <<<"$output")"
+    done
+}
