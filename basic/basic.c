@@ -45,8 +45,9 @@ static const char usage[] =
     "  -w, --workers N  workers per pool (default: the CPUs we may use)\n"
     "      --start M    how the process pool starts its workers: fork\n"
     "                   (default, as the tutorial), spawn or forkserver\n"
-    "      --who        also show which worker computed each item (each\n"
-    "                   item then sleeps 5 ms, so that every worker gets some)\n"
+    "      --who        also show which worker computed each item (a worker's\n"
+    "                   first 20 items then sleep 5 ms each, so that every\n"
+    "                   worker gets some)\n"
     "      --chunks     print how the map cuts the items into chunks, and\n"
     "                   run nothing\n"
     "  -h, --help       this text\n";

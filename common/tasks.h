@@ -27,8 +27,15 @@ int sleep_task(const void *arg, void *result);
 #define ITEM_SLEEP_MS 5
 #endif
 
-/* Sleep ITEM_SLEEP_MS, in a task whose worker is shown. Returns 0, or the
- * errno of nanosleep. */
+/* A worker sleeps on its first ITEM_SLEEP_ITEMS items only: by then every
+ * worker is up and has a chunk, and a big map (shared --copies -n 1000000)
+ * costs at most 0.1 s a worker more, not an hour. */
+#define ITEM_SLEEP_ITEMS 20
+
+/* Sleep ITEM_SLEEP_MS, in a task whose worker is shown, for the first
+ * ITEM_SLEEP_ITEMS calls in this thread (a pool's worker thread, or a
+ * worker process's one thread: each new worker starts counting at 0).
+ * Returns 0, or the errno of nanosleep. */
 int item_sleep(void);
 
 /* `iters` rounds of xorshift64 from x: a chain of dependent steps that no

@@ -88,3 +88,11 @@ CASES='20 2
         seen_all 2 "workers ($cmd)" "$(grep -cP '^    worker pid [0-9]+: its copy holds [1-9]|^  appended by worker pid [0-9]+: [1-9]' <<<"$output")"
     done
 }
+
+@test "split: a big map under --who or --copies does not crawl: a worker sleeps on 20 items" {
+    # 5 ms for each of 100000 items would be minutes; each worker's first
+    # 20 items sleep, the rest run at full speed.
+    run -0 t "$ROOT/shared/shared" --copies --explicit -n 100000 -w 2
+    seen_all 2 "copies (-n 100000 -w 2)" \
+        "$(grep -cP '^    worker pid [0-9]+: its copy holds [1-9][0-9]*$' <<<"$output")"
+}
