@@ -11,7 +11,8 @@
  *   basic/basic             the tutorial's four lines
  *   basic/basic --who -w 2  which worker computed which item: an idle worker
  *                           takes the next chunk, so the split can differ
- *                           from run to run
+ *                           from run to run (each item also sleeps 5 ms
+ *                           here, so that both workers are busy)
  *   basic/basic -n 25       21! does not fit in 64 bits: the task fails and
  *                           the map reports it (C's limit: Python's int grows
  *                           as needed, and Python prints all 25 factorials)
@@ -35,6 +36,7 @@
 #include "pool.h"
 #include "poolrun.h"
 #include "pylist.h"
+#include "tasks.h"
 
 static const char usage[] =
     "usage: basic [-n N] [-w N] [--start M] [--who | --chunks]\n"
@@ -43,7 +45,9 @@ static const char usage[] =
     "  -w, --workers N  workers per pool (default: the CPUs we may use)\n"
     "      --start M    how the process pool starts its workers: fork\n"
     "                   (default, as the tutorial), spawn or forkserver\n"
-    "      --who        also show which worker computed each item\n"
+    "      --who        also show which worker computed each item (a worker's\n"
+    "                   first 20 items then sleep 5 ms each, so that every\n"
+    "                   worker gets some)\n"
     "      --chunks     print how the map cuts the items into chunks, and\n"
     "                   run nothing\n"
     "  -h, --help       this text\n";
@@ -87,6 +91,23 @@ static int factorial_in_process(const void *arg, void *result)
     return err;
 }
 
+/* --who: the same tasks, each item after a short sleep (item_sleep in
+ * common/tasks.h: without it the worker that was awake computes the whole
+ * map before the other wakes up, and --who would show one worker). */
+static int factorial_shown(const void *arg, void *result)
+{
+    int err = item_sleep();
+
+    return err ? err : factorial(arg, result);
+}
+
+static int factorial_shown_in_process(const void *arg, void *result)
+{
+    int err = item_sleep();
+
+    return err ? err : factorial_in_process(arg, result);
+}
+
 /* What a failed map says when the cause is C's 64 bits, not the program. */
 static const char overflow_note[] =
     "\n  21! and up do not fit in 64 bits: C's limit, not Python's. Python's"
@@ -96,7 +117,9 @@ static const char overflow_note[] =
 static void run(enum pool_kind kind, int workers, long n, bool who)
 {
     const char *name = kind == POOL_PROCESSES ? "Processes" : "Threads";
-    pool_fn *fn = kind == POOL_PROCESSES ? factorial_in_process : factorial;
+    pool_fn *fn = kind == POOL_PROCESSES
+                      ? (who ? factorial_shown_in_process : factorial_in_process)
+                      : (who ? factorial_shown : factorial);
     long *args = malloc((size_t)n * sizeof *args);
     struct result *results = malloc((size_t)n * sizeof *results);
     long long *values = malloc((size_t)n * sizeof *values);
@@ -191,7 +214,9 @@ static struct options parse_options(int argc, char *argv[])
 }
 
 /* What a spawned worker may be asked to run: it finds each by its name. */
-static const struct pool_task tasks[] = { POOL_TASK(factorial_in_process) };
+static const struct pool_task tasks[] = {
+    POOL_TASK(factorial_in_process), POOL_TASK(factorial_shown_in_process),
+};
 
 int main(int argc, char *argv[])
 {

@@ -28,6 +28,17 @@ int sleep_task(const void *arg, void *result)
     return 0;
 }
 
+int item_sleep(void)
+{
+    static _Thread_local int slept;     /* calls that slept, in this thread */
+    double s = ITEM_SLEEP_MS / 1000.0;
+
+    if (s <= 0 || slept >= ITEM_SLEEP_ITEMS)
+        return 0;
+    slept++;
+    return sleep_task(&s, NULL);
+}
+
 uint64_t xorshift(uint64_t x, uint64_t iters)
 {
     for (uint64_t k = 0; k < iters; k++) {

@@ -12,17 +12,27 @@ then "compare: N agree, M differ", and exits 1 when anything differs
 ("info" lines report and do not count). The exact comparisons come
 first, the timed ones after. Timed figures are medians of runs that
 alternate between C and Python, so that a busy moment of the machine
-falls on both. docs/compare.md says what each line compares, why its
-tolerance, and which part of CPython's source backs the claim.
+falls on both, with their range. Each timed line holds both sides to
+the claim the pages make (CLAIMS below), not only to each other, and
+says what it held them to. docs/compare.md says what each line compares,
+why its tolerance, and which part of CPython's source backs the claim.
 
-Usage: python3 compare/compare.py [--quick]   (from the project root,
-after make; make compare does both). --quick: one run of each timed
-comparison and shorter sleeps, for the tests, which judge only the exact
-comparisons.
+Usage: python3 compare/compare.py [--quick | --runs N] [--only NAME]...
+                                  [--claim KEY=VALUE]...
+(from the project root, after make; make compare does both). --quick:
+one run of each timed comparison and shorter sleeps, reported as info,
+not judged (one short run proves nothing). --runs N: N runs of each
+timed comparison, judged (fewer than the default say less). --only:
+just the comparisons named (as in COMPARISONS). --claim: judge against
+another claim, e.g.
+--claim schedule=rotation or --claim procs_per_serial=1.0: a comparison
+that cannot fail on a false claim proves nothing, and the tests use this
+to show that each can.
 """
 
 import argparse
 import itertools
+import math
 import os
 import re
 import shutil
@@ -39,6 +49,34 @@ opt = argparse.Namespace(
     io_runs=3,          # ... for the I/O-bound ratio (sleeps: steadier)
     convoy_runs=31)     # alternating runs for the convoy figure (see convoy)
 QUICK = argparse.Namespace(unit=0.05, cpu_runs=1, io_runs=1, convoy_runs=1)
+SLEEP_RUNS = 3          # runs of each sleep-order map (1 with --quick)
+JUDGED = True           # False with --quick: timed lines are info
+
+# Whether this CPython has a GIL: the free-threaded builds (3.13t, 3.14t)
+# have sys._is_gil_enabled() and answer False.
+GIL = getattr(sys, "_is_gil_enabled", lambda: True)()
+# The CPUs this process may run on: what "serial / cores" divides by.
+CPUS = len(os.sched_getaffinity(0))
+
+# What the pages claim, which the timed comparisons hold both sides to.
+# Each is a value and a tolerance; --claim KEY=VALUE replaces a value.
+CLAIMS = {
+    # The order in which idle workers get tasks: "idle" (the worker free
+    # first takes the next task) or "rotation" (task i to worker i mod W).
+    "schedule": "idle",
+    # CPU-bound work in 2 threads over serial: about 1 with a GIL (one
+    # thread runs at a time), about 1 / cores without one.
+    "threads_per_serial": 1.0 if GIL else 1 / min(2, CPUS),
+    # ... in 2 processes over serial: about 1 / cores.
+    "procs_per_serial": 1 / min(2, CPUS),
+    # 2 threads that sleep, over serial: they overlap, about a half.
+    "io_per_serial": 0.5,
+    # Switch intervals the I/O thread waits a call next to two CPU-bound
+    # threads: one to three with a GIL (docs/gil_sim.md), none without.
+    "convoy_intervals": 2.0 if GIL else 0.0,
+}
+TOLERANCE = {"threads_per_serial": 0.2, "procs_per_serial": 0.2,
+             "io_per_serial": 0.1, "convoy_intervals": 1.0}
 
 # Every C command the comparisons run, in one place: when a program's
 # flags change, this is where to follow them.
@@ -51,6 +89,7 @@ C_REUSE = ["reuse/reuse"]
 C_RULES = ["reuse/reuse", "--rules"]
 C_FAILMAP = ["compare/failmap"]                 # + processes|threads
 C_SLEEP = ["timing/timing", "-r", "1"]          # + -u UNIT -w W
+C_SLEEPMAP = ["compare/sleepmap"]               # + KIND W SECONDS...
 C_SQUARE = ["timing/timing", "-n", "1000", "-u", "0.001", "-r", "20",
             "-w", "2", "-d", "6"]
 GIL_SIM_CPU = ["gil_sim/gil_sim", "--tsv", "--workload", "cpu",
@@ -70,6 +109,7 @@ PY_REUSE = PY + ["compare/reuse.py"]
 PY_RULES = PY + ["compare/reuse.py", "--rules"]
 PY_FAILMAP = PY + ["compare/failmap.py"]        # + processes|threads
 PY_SLEEP = PY + ["compare/timing.py", "-r", "1"]  # + -u UNIT -w W
+PY_SLEEPMAP = PY + ["compare/sleepmap.py"]      # + KIND W SECONDS...
 PY_SQUARE = PY + ["compare/timing.py", "-n", "1000", "-u", "0.001",
                   "-r", "20", "-w", "2", "-d", "6"]
 PY_GIL = PY + ["compare/gil.py"]                # + cpu|io|convoy
@@ -89,6 +129,14 @@ def verdict(ok, text):
     word = "agree" if ok else "differ"
     tally[word] += 1
     say(word, text)
+
+
+def timed_verdict(ok, text):
+    """A timed line: judged, or with --quick only reported."""
+    if JUDGED:
+        verdict(ok, text)
+    else:
+        say("info", f"{text} (--quick: not judged)")
 
 
 def run(cmd, status=0):
@@ -234,12 +282,18 @@ def elapsed(out, name):
     return float(find(rf"^Time elapsed for {name}: ([\d.]+)s$", out, name)[0])
 
 
+def near(t, predicted):
+    """A sleep figure against its prediction: at most 5% under (a sleep is
+    never shorter) and half a step over (a schedule one step off cannot
+    pass)."""
+    return predicted * 0.95 <= t <= predicted + opt.unit / 2
+
+
 def sleep_schedule():
-    """Each pool's sleep time against the schedule timing/timing predicts:
-    at most 5% under (a sleep is never shorter) and half a step over (a
-    schedule one step off cannot pass)."""
-    def near(t, predicted):
-        return predicted * 0.95 <= t <= predicted + opt.unit / 2
+    """Each pool's sleep time against the schedule timing/timing predicts,
+    for the tutorial's sleeps (task i sleeps i steps), and that prediction
+    against the claimed rule's (busiest() below). On these sleeps "idle"
+    and "rotation" predict the same: sleep_order tells them apart."""
     for workers in range(2, 6):
         flags = ["-u", str(opt.unit), "-w", str(workers)]
         c, py = run(C_SLEEP + flags), run(PY_SLEEP + flags)
@@ -248,18 +302,76 @@ def sleep_schedule():
                           c, "serial prediction")
             pred = int(steps) * opt.unit
             cs, ps = elapsed(c, "serial_sleep"), elapsed(py, "serial_sleep")
-            verdict(near(cs, pred) and near(ps, pred),
-                    f"sleep, serial: predicted {pred:.2f}s; "
-                    f"C {cs:.2f}, Python {ps:.2f}")
+            timed_verdict(near(cs, pred) and near(ps, pred),
+                          f"sleep, serial: predicted {pred:.2f}s; "
+                          f"C {cs:.2f}, Python {ps:.2f}")
         steps, = find(r"^Predicted for a pool of \d+ workers?: "
                       r"the busiest worker's (\d+) steps", c, "prediction")
+        model = busiest(range(5), workers, CLAIMS["schedule"])
+        if int(steps) != model:
+            raise Failed(f"{workers} workers: timing predicts {steps} steps, "
+                         f"the {CLAIMS['schedule']} rule {model}")
         pred = int(steps) * opt.unit
         figures = [elapsed(out, f"{style}_sleep") for out in (c, py)
                    for style in ("processes", "threads")]
-        verdict(all(near(t, pred) for t in figures),
-                f"sleep, {workers} workers: predicted {pred:.2f}s; C "
-                "{:.2f}/{:.2f}, Python {:.2f}/{:.2f} (procs/threads)"
-                .format(*figures))
+        timed_verdict(all(near(t, pred) for t in figures),
+                      f"sleep, {workers} workers: predicted {pred:.2f}s; C "
+                      "{:.2f}/{:.2f}, Python {:.2f}/{:.2f} (procs/threads)"
+                      .format(*figures))
+
+
+def busiest(steps, workers, schedule):
+    """When a map of one-task chunks of `steps` ends on `workers`: "idle",
+    each task to the worker free first (the lowest-numbered of a tie), or
+    "rotation", task i to worker i mod workers."""
+    free = [0] * workers
+    for i, step in enumerate(steps):
+        k = free.index(min(free)) if schedule == "idle" else i % workers
+        free[k] += step
+    return max(free)
+
+
+# Sleeps where the two rules part: the longest first, so that a worker
+# done early takes the next task under "idle" but not under "rotation".
+SLEEP_ORDER = ((2, (4, 3, 2, 1, 0)), (3, (4, 3, 2, 1, 0)))
+
+
+def sleep_order():
+    """Who takes the next task: sleeps of 4, 3, 2, 1, 0 steps on an open
+    pool, the map alone timed, against the claimed schedule's prediction.
+    Each case is one where "idle" and "rotation" predict times a step or
+    more apart, so a pool that dealt in rotation could not pass."""
+    claim = CLAIMS["schedule"]
+    for workers, steps in SLEEP_ORDER:
+        other = "rotation" if claim == "idle" else "idle"
+        pred = busiest(steps, workers, claim) * opt.unit
+        if busiest(steps, workers, other) == busiest(steps, workers, claim):
+            raise Failed(f"{workers} workers: {claim} and {other} predict "
+                         "the same: the case cannot tell them apart")
+        secs = [f"{step * opt.unit:g}" for step in steps]
+        times = {}
+        for _ in range(SLEEP_RUNS):
+            for lang, cmd in (("C", C_SLEEPMAP), ("Python", PY_SLEEPMAP)):
+                for kind in ("processes", "threads"):
+                    out = run(cmd + [kind, str(workers)] + secs)
+                    t = float(find(r"^elapsed: ([\d.]+)s$", out, "elapsed")[0])
+                    times.setdefault((lang, kind), []).append(t)
+        ok = all(near(statistics.median(t), pred) for t in times.values())
+        short = {"processes": "procs", "threads": "threads"}
+        shown = ", ".join(
+            f"{lang} {short[kind]} {spread(t, 2)}"
+            for (lang, kind), t in times.items())
+        timed_verdict(ok, f"sleep order, {workers} workers, "
+                          f"{'+'.join(map(str, steps))} steps: {claim} "
+                          f"predicts {pred:.2f}s; {shown}")
+
+
+def spread(values, digits):
+    """'0.50 (0.48-0.55)': the median and the range of values."""
+    mid = statistics.median(values)
+    if len(values) == 1:
+        return f"{mid:.{digits}f}"
+    return f"{mid:.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
 def tsv_rows(out):
@@ -274,11 +386,16 @@ def py_rows(out):
             (line.split("\t") for line in out.splitlines() if line)}
 
 
+# The gil_sim row that stands for CPython's threads: "gil", or "nogil"
+# beside a free-threaded CPython.
+C_THREADS_ROW = "gil" if GIL else "nogil"
+
+
 def ratios_cpu():
     c = tsv_rows(run(GIL_SIM_CPU))
     py = py_rows(run(PY_GIL + ["cpu"]))
     serial = float(c["serial"]["wall_s"])
-    return (float(c["gil"]["wall_s"]) / serial,
+    return (float(c[C_THREADS_ROW]["wall_s"]) / serial,
             float(c["procs"]["wall_s"]) / serial,
             py["threads_per_serial"], py["procs_per_serial"])
 
@@ -290,45 +407,69 @@ def ratios_io():
             py["threads"] / py["serial"])
 
 
-def medians(measure, runs):
-    """Each figure measure() returns, as the median of `runs` calls."""
-    rows = [measure() for _ in range(runs)]
-    return [statistics.median(column) for column in zip(*rows)]
+def columns(measure, runs):
+    """Each figure measure() returns, over `runs` calls: a list per figure."""
+    return [list(column) for column in zip(*(measure() for _ in range(runs)))]
+
+
+def claimed(key, c, py, apart, what):
+    """One timed line: the medians of C's and Python's figures each within
+    the claim's tolerance, and within `apart` of each other."""
+    claim, tol = CLAIMS[key], TOLERANCE[key]
+    cm, pm = statistics.median(c), statistics.median(py)
+    ok = abs(cm - claim) <= tol and abs(pm - claim) <= tol \
+        and abs(cm - pm) <= apart
+    timed_verdict(ok, f"{what}: C {spread(c, 2)}, Python {spread(py, 2)}; "
+                      f"claim {claim:.2f} +- {tol}, C-Python within {apart}")
 
 
 def gil_ratios():
-    """Wall time over serial: CPU-bound within 0.25 of CPython's (the two
-    claims, about serial and about half of it, are 0.5 apart: within half
-    of that, a figure cannot pass for the other claim); I/O-bound within
-    0.1 (sleeps dominate, noise hardly moves them)."""
-    c_gil, c_procs, py_threads, py_procs = medians(ratios_cpu, opt.cpu_runs)
-    verdict(abs(c_gil - py_threads) <= 0.25,
-            f"gil, CPU-bound threads/serial: C {c_gil:.2f}, "
-            f"Python {py_threads:.2f} (within 0.25)")
-    verdict(abs(c_procs - py_procs) <= 0.25,
-            f"gil, CPU-bound processes/serial: C {c_procs:.2f}, "
-            f"Python {py_procs:.2f} (within 0.25)")
-    c_io, py_io = medians(ratios_io, opt.io_runs)
-    verdict(abs(c_io - py_io) <= 0.1,
-            f"gil, I/O-bound threads/serial: C {c_io:.2f}, "
-            f"Python {py_io:.2f} (within 0.1)")
+    """Wall time over serial, each side against the claim (about 1 for
+    threads with a GIL, about 1 / cores for processes: 0.5 apart on two
+    cores, so within 0.2 a figure cannot pass for the other claim) and
+    within 0.25 of the other side; I/O-bound within 0.1 of a half (sleeps
+    dominate, noise hardly moves them)."""
+    c_threads, c_procs, py_threads, py_procs = columns(ratios_cpu,
+                                                       opt.cpu_runs)
+    claimed("threads_per_serial", c_threads, py_threads, 0.25,
+            "gil, CPU-bound threads/serial")
+    claimed("procs_per_serial", c_procs, py_procs, 0.25,
+            "gil, CPU-bound processes/serial")
+    c_io, py_io = columns(ratios_io, opt.io_runs)
+    claimed("io_per_serial", c_io, py_io, 0.1, "gil, I/O-bound threads/serial")
+
+
+# The convoy's I/O call: 1 ms of sleep after 0.2 ms of work, and the
+# switch interval it waits in: what GIL_SIM_CONVOY and gil.py convoy run.
+CONVOY_CALL_S, CONVOY_INTERVAL_S = 0.0012, 0.005
+
+
+def intervals(rate):
+    """Switch intervals waited a call, from calls per second."""
+    return (1 / rate - CONVOY_CALL_S) / CONVOY_INTERVAL_S
 
 
 def convoy():
     """The I/O thread's calls per second next to two CPU-bound threads:
-    medians of alternating runs, C within 20% of CPython's. A run's rate
-    swings by about 15% (the I/O thread waits 1, 2 or 3 whole intervals a
-    call, and a run tends to keep one of them), so two medians of 7 runs
-    from the same spread differ by more than 20% about one time in 20;
-    medians of 31, less than one in ten thousand (docs/compare.md)."""
+    medians of alternating runs, each side's wait a call (in switch
+    intervals) against the claim, and C within 20% of CPython's. A run's
+    rate swings widely (the I/O thread waits 1, 2 or 3 whole intervals a
+    call, and a run tends to keep one of them), so a median of 31 runs is
+    compared, and the line gives the ranges (docs/compare.md)."""
     c, py = [], []
+    cmd = GIL_SIM_CONVOY + ["--mode", C_THREADS_ROW]
     for _ in range(opt.convoy_runs):
-        c.append(float(tsv_rows(run(GIL_SIM_CONVOY))["gil"]["io_ops_per_s"]))
+        c.append(float(tsv_rows(run(cmd))[C_THREADS_ROW]["io_ops_per_s"]))
         py.append(py_rows(run(PY_GIL + ["convoy"]))["io_calls_per_s"])
     cm, pm = statistics.median(c), statistics.median(py)
-    verdict(abs(cm - pm) <= 0.2 * pm,
-            f"gil, convoy calls/s: C {cm:.0f} ({min(c):.0f}-{max(c):.0f}), "
-            f"Python {pm:.0f} ({min(py):.0f}-{max(py):.0f}) (within 20%)")
+    claim, tol = CLAIMS["convoy_intervals"], TOLERANCE["convoy_intervals"]
+    ok = abs(intervals(cm) - claim) <= tol and \
+        abs(intervals(pm) - claim) <= tol and abs(cm - pm) <= 0.2 * pm
+    timed_verdict(ok, f"gil, convoy calls/s: C {spread(c, 0)}, Python "
+                      f"{spread(py, 0)}; waits a call: C "
+                      f"{intervals(cm):.1f}, Python {intervals(pm):.1f} "
+                      f"intervals, claim {claim:.0f} +- {tol:.0f}; "
+                      "C within 20%")
 
 
 def square():
@@ -353,24 +494,65 @@ COMPARISONS = (("basic", basic), ("basic -n 25", basic_25),
                ("reuse", reuse), ("lifecycle", rules),
                ("failure, processes", failure, "processes"),
                ("failure, threads", failure, "threads"),
-               ("sleep", sleep_schedule), ("gil", gil_ratios),
-               ("convoy", convoy), ("square", square))
+               ("sleep", sleep_schedule), ("sleep order", sleep_order),
+               ("gil", gil_ratios), ("convoy", convoy), ("square", square))
+
+
+def claim(text):
+    """--claim KEY=VALUE: a key of CLAIMS, and a value of its type."""
+    key, sep, value = text.partition("=")
+    if not sep or key not in CLAIMS:
+        raise argparse.ArgumentTypeError(
+            f"expected KEY=VALUE with KEY one of {', '.join(CLAIMS)}")
+    if key == "schedule":
+        if value not in ("idle", "rotation"):
+            raise argparse.ArgumentTypeError("schedule: idle or rotation")
+        return key, value
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"{key}: expected a number")
+    return key, number
 
 
 def main():
+    global JUDGED, SLEEP_RUNS  # pylint: disable=global-statement
+    names = [c[0] for c in COMPARISONS]
     parser = argparse.ArgumentParser(
         description="Run the C programs beside our Python ones and check "
                     "what the suite says about Python.")
     parser.add_argument("--quick", action="store_true",
-                        help="one run of each timed comparison")
-    if parser.parse_args().quick:
+                        help="one run of each timed comparison, not judged")
+    parser.add_argument("--runs", type=int, metavar="N",
+                        help="N runs of each timed comparison, judged")
+    parser.add_argument("--only", action="append", choices=names,
+                        metavar="NAME", help="only this comparison "
+                        f"(again for more): {', '.join(names)}")
+    parser.add_argument("--claim", action="append", type=claim, default=[],
+                        metavar="KEY=VALUE",
+                        help=f"judge against another claim: {', '.join(CLAIMS)}")
+    args = parser.parse_args()
+    if args.quick and args.runs:
+        parser.error("--quick and --runs do not go together")
+    if args.runs is not None and args.runs < 1:
+        parser.error("--runs: expected a positive number")
+    if args.quick:
         vars(opt).update(vars(QUICK))
-    print(f"compare: CPython {sys.version.split()[0]} beside the C programs, "
+        JUDGED, SLEEP_RUNS = False, 1
+    if args.runs:
+        opt.cpu_runs = opt.io_runs = opt.convoy_runs = SLEEP_RUNS = args.runs
+    CLAIMS.update(args.claim)
+    print(f"compare: CPython {sys.version.split()[0]} "
+          f"({'with' if GIL else 'without'} a GIL) beside the C programs, "
           f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
           flush=True)
-    for name, comparison, *args in COMPARISONS:
+    for name, comparison, *cargs in COMPARISONS:
+        if args.only and name not in args.only:
+            continue
         try:
-            comparison(*args)
+            comparison(*cargs)
         except Failed as exc:
             verdict(False, f"{name}: {exc}")
         except (KeyError, IndexError, ValueError, ZeroDivisionError) as exc:

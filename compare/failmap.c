@@ -32,6 +32,7 @@
 
 #include "args.h"
 #include "err.h"
+#include "options.h"
 #include "poolrun.h"
 #include "tasks.h"
 
@@ -106,20 +107,13 @@ static enum pool_kind parse_kind(int argc, char *argv[])
 
 int main(int argc, char *argv[])
 {
-    static const struct option longopts[] = { OPT_FLAG("help", 'h'), OPT_END };
     long args[ITEMS];
     enum pool_kind kind;
     struct pool *pool;
-    int c, err;
+    int err;
 
     prog_init("failmap", usage);
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        if (c != 'h')
-            getopt_error(c, argv);
-        print_usage(stdout);
-        return 0;
-    }
+    help_only(argc, argv);
     kind = parse_kind(argc, argv);
 
     ran = mmap(NULL, ITEMS, PROT_READ | PROT_WRITE,

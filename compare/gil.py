@@ -16,12 +16,15 @@ printing tab-separated "name<TAB>value" lines:
     convoy  two counting threads (0.25 s each) and one I/O thread doing
             20 x (0.2 ms of counting + a 1 ms sleep), switch interval 5 ms:
             the I/O thread's calls per second
+    waits   the same, with --threads counting threads (default 2): how long
+            each call's sleep took beyond its 1 ms, in ms, a line a call
+            (the wait to take the GIL back, and the timer's slack)
 
 time.sleep releases the GIL around the wait, as a blocking read does. The
 counting is calibrated on this machine first, so that its length, not a
 count, matches gil_sim's --work.
 
-Usage: python3 compare/gil.py cpu|io|convoy
+Usage: python3 compare/gil.py cpu|io|convoy|waits [--threads N]
 """
 
 import argparse
@@ -90,13 +93,16 @@ def in_processes(*jobs):
         proc.join()
 
 
-def io_job(calls, work, sleep_s, rates=None):
+def io_job(calls, work, sleep_s, rates=None, waits=None):
     """calls x (work counts, then a sleep); the calls per second go into
-    rates when given."""
+    rates when given, and what each sleep took beyond sleep_s into waits."""
     start = time.perf_counter()
     for _ in range(calls):
         count(work)
+        before = time.perf_counter()
         time.sleep(sleep_s)
+        if waits is not None:
+            waits.append(time.perf_counter() - before - sleep_s)
     if rates is not None:
         rates.append(calls / (time.perf_counter() - start))
 
@@ -127,11 +133,27 @@ def convoy(speed):
     print(f"io_calls_per_s\t{rates[0]:.1f}")
 
 
+def waits(speed, threads):
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    times = []
+    cpu_job = (count, (int(WORK_S * speed),))
+    in_threads(*[cpu_job] * threads,
+               (io_job, (20, int(STEP_WORK_S * speed), 0.001, None, times)))
+    for t in times:
+        print(f"io_wait_ms\t{t * 1000:.2f}")
+
+
 def main():
-    workloads = {"cpu": cpu, "io": io, "convoy": convoy}
+    workloads = {"cpu": cpu, "io": io, "convoy": convoy, "waits": waits}
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workload", choices=workloads)
-    workloads[parser.parse_args().workload](counts_per_second())
+    parser.add_argument("--threads", type=int, default=2,
+                        help="waits: the counting threads (default 2)")
+    args = parser.parse_args()
+    if args.workload == "waits":
+        waits(counts_per_second(), args.threads)
+    else:
+        workloads[args.workload](counts_per_second())
 
 
 if __name__ == "__main__":

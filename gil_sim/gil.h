@@ -115,8 +115,10 @@ int take_gil(struct gil_tstate *tstate);
 /* Release the lock this thread holds and wake a waiter. Unless
  * final_release, if another thread asked for the lock, wait until one has
  * taken it. final_release says this thread will not take it again (a
- * thread's last release, when it ends). Returns 0, or an error number
- * (EPERM: this thread does not hold the lock). */
+ * thread's last release, when it ends), as in CPython 3.13; 3.12 passes a
+ * NULL thread state for it, and 3.11 has neither, so there a thread that
+ * ends may wait for a switch too. Returns 0, or an error number (EPERM:
+ * this thread does not hold the lock). */
 int drop_gil(struct gil_tstate *tstate, int final_release);
 
 /* Has another thread asked this one to drop the lock? Cheap enough for

@@ -33,6 +33,7 @@
 #include "pool.h"
 #include "poolrun.h"
 #include "pyfloat.h"
+#include "stats.h"
 #include "tasks.h"
 
 static const char usage[] =
@@ -45,7 +46,8 @@ static const char usage[] =
     "      --start M    how process pools start their workers: fork (default,\n"
     "                   as the tutorial), spawn or forkserver\n"
     "      --cost       instead: M maps on a fresh pool each against M maps on\n"
-    "                   one reused pool, for processes and for threads\n"
+    "                   one reused pool, for processes and for threads, in 5\n"
+    "                   rounds: the median per map, and the range\n"
     "  -m, --maps M     maps for --cost (default 100)\n"
     "      --rules      instead: break the pool's lifecycle rules on purpose\n"
     "  -h, --help       this text\n";
@@ -151,39 +153,59 @@ static void pattern(int workers, size_t n, const long *args, double *results)
 
 /* ---- --cost: a fresh pool per map against one pool reused ----------------- */
 
-/* The mean seconds per map of `maps` maps on a fresh pool each (open, map,
- * free: `with Pool() as pool: pool.map(...)` in a loop) into *fresh, and of
- * `maps` maps on one pool into *reused, its open, close and join counted
- * too, spread over the maps. The two alternate, map by map, so a moment
- * when the machine is busy elsewhere slows both alike. Each map's results
- * land in its own array, checked by the caller. */
-static void fresh_and_reused(enum pool_kind kind, int workers, int maps,
-                             const long *args, double *fresh_results,
-                             double *reused_results, size_t n, double *fresh,
-                             double *reused)
+/* Rounds of --cost: each gives a figure of its own, so that the output
+ * shows how far one measurement strays from the next (a thread pool's
+ * saving is tens of microseconds, which one preemption outweighs). */
+#define COST_ROUNDS 5
+
+/* The maps of round r of `rounds`, out of `maps` (the rounds differ by one
+ * map at most). */
+static int round_maps(int maps, int rounds, int r)
 {
-    double t0 = now(), t_fresh = 0, t_reused;
+    return maps * (r + 1) / rounds - maps * r / rounds;
+}
+
+/* `maps` maps on a fresh pool each (open, map, free: `with Pool() as
+ * pool: pool.map(...)` in a loop) against `maps` maps on one pool opened
+ * once, in `rounds` rounds. fresh[r] and reused[r] receive the mean
+ * seconds per map of round r; the one pool's open, close and join count
+ * too, spread over all its maps. The two alternate, map by map, so a
+ * moment when the machine is busy elsewhere slows both alike. Each map's
+ * results land in its own array, checked by the caller. */
+static void fresh_and_reused(enum pool_kind kind, int workers, int maps,
+                             int rounds, const long *args,
+                             double *fresh_results, double *reused_results,
+                             size_t n, double *fresh, double *reused)
+{
+    double t0 = now(), t_life;
     struct pool *pool = open_or_die(kind, workers);
 
-    t_reused = now() - t0;
-    for (int m = 0; m < maps; m++) {
-        t0 = now();
-        struct pool *once = open_or_die(kind, workers);
-        map_square(once, args, fresh_results, n);
-        pool_free(once);
-        t_fresh += now() - t0;
+    t_life = now() - t0;
+    for (int r = 0; r < rounds; r++) {
+        int m = round_maps(maps, rounds, r);
+        double t_fresh = 0, t_reused = 0;
 
-        t0 = now();
-        map_square(pool, args, reused_results, n);
-        t_reused += now() - t0;
+        for (int k = 0; k < m; k++) {
+            t0 = now();
+            struct pool *once = open_or_die(kind, workers);
+            map_square(once, args, fresh_results, n);
+            pool_free(once);
+            t_fresh += now() - t0;
+
+            t0 = now();
+            map_square(pool, args, reused_results, n);
+            t_reused += now() - t0;
+        }
+        fresh[r] = t_fresh / m;
+        reused[r] = t_reused / m;
     }
     t0 = now();
     pool_close(pool);
     pool_join(pool);
     pool_free(pool);
-    t_reused += now() - t0;
-    *fresh = t_fresh / maps;
-    *reused = t_reused / maps;
+    t_life += now() - t0;
+    for (int r = 0; r < rounds; r++)
+        reused[r] += t_life / maps;
 }
 
 /* Whether results[i] is 2^i for every i: the maps really ran. */
@@ -195,33 +217,58 @@ static bool squares_ok(const double *results, size_t n)
     return true;
 }
 
+/* "0.000643s (0.000600-0.000700)": the median of v[0..n) and, when there
+ * is more than one, their range (v is sorted). */
+static void print_spread(const char *what, double *v, int n, const char *unit,
+                         int digits)
+{
+    double mid = median(v, n);
+
+    printf("%s%.*f%s", what, digits, mid, unit);
+    if (n > 1)
+        printf(" (%.*f-%.*f)", digits, v[0], digits, v[n - 1]);
+    printf("\n");
+}
+
 /* --cost: for each kind, `maps` maps on fresh pools against as many on one
- * reused pool; print the mean time per map of each and their ratio. */
+ * reused pool, in rounds; print the median time per map of each and of
+ * their ratio, with the range over the rounds. */
 static void cost(int workers, int maps, size_t n, const long *args,
                  double *results)
 {
     static const enum pool_kind kinds[] = { POOL_PROCESSES, POOL_THREADS };
+    int rounds = maps < COST_ROUNDS ? maps : COST_ROUNDS;
     double *reused_results = malloc(n * sizeof *reused_results);
+    double fresh[COST_ROUNDS], reused[COST_ROUNDS], ratio[COST_ROUNDS];
 
     if (!reused_results)
         die("malloc");
-    printf("Mean time per map, %d map%s of square over range(%zu), %d worker%s\n"
-           "(process workers started by %s):\n",
-           maps, maps > 1 ? "s" : "", n, workers, workers > 1 ? "s" : "",
-           pool_start_name(start_method()));
+    printf("Time per map, %d map%s of square over range(%zu), %d worker%s\n",
+           maps, maps > 1 ? "s" : "", n, workers, workers > 1 ? "s" : "");
+    if (rounds > 1)
+        printf("(process workers started by %s), median and range of %d rounds:\n",
+               pool_start_name(start_method()), rounds);
+    else
+        printf("(process workers started by %s), one round:\n",
+               pool_start_name(start_method()));
     for (int k = 0; k < 2; k++) {
         const char *name = pool_kind_name(kinds[k]);
-        double fresh, reused;
+        char what[64];
 
         memset(results, 0, n * sizeof *results);
         memset(reused_results, 0, n * sizeof *reused_results);
-        fresh_and_reused(kinds[k], workers, maps, args, results,
-                         reused_results, n, &fresh, &reused);
+        fresh_and_reused(kinds[k], workers, maps, rounds, args, results,
+                         reused_results, n, fresh, reused);
         if (!squares_ok(results, n) || !squares_ok(reused_results, n))
             fatal("%s: a map returned wrong results", name);
-        printf("%s, a fresh pool per map: %.6fs\n", name, fresh);
-        printf("%s, one pool reused:      %.6fs\n", name, reused);
-        printf("%s: the reused pool is %.1fx faster\n", name, fresh / reused);
+        for (int r = 0; r < rounds; r++)
+            ratio[r] = fresh[r] / reused[r];
+        snprintf(what, sizeof what, "%s, a fresh pool per map: ", name);
+        print_spread(what, fresh, rounds, "s", 6);
+        snprintf(what, sizeof what, "%s, one pool reused:      ", name);
+        print_spread(what, reused, rounds, "s", 6);
+        snprintf(what, sizeof what, "%s: fresh / reused = ", name);
+        print_spread(what, ratio, rounds, "x", 1);
         out_check();
     }
     printf("(The reused pool's opening and closing are counted, spread over its maps.)\n");

@@ -50,6 +50,7 @@
 #include "pool.h"
 #include "poolrun.h"
 #include "pylist.h"
+#include "tasks.h"
 
 static const char usage[] =
     "usage: shared [-n N] [-w N] [--start M] [--copies] [--explicit]\n"
@@ -63,6 +64,8 @@ static const char usage[] =
     "      --copies       also show what each process worker's own copy holds\n"
     "      --explicit     also append from processes into memory they share\n"
     "                     on purpose (mmap MAP_SHARED, a process-shared lock)\n"
+    "                     (with either, a process worker's first 20 appends\n"
+    "                     sleep 5 ms each, so that every worker gets some)\n"
     "      --race         also append from threads without the lock and count\n"
     "                     the appends that were lost\n"
     "      --runs R       --race: how many runs (default 5)\n"
@@ -256,6 +259,17 @@ static int append(const void *arg, void *result)
     return 0;
 }
 
+/* --copies and --explicit: the same append after a short sleep
+ * (item_sleep in common/tasks.h: without it the worker that was awake
+ * makes every append before the other wakes up, and the split between the
+ * workers would show one of them). */
+static int append_shown(const void *arg, void *result)
+{
+    int err = item_sleep();
+
+    return err ? err : append(arg, result);
+}
+
 /* 0, 1, ..., n-1: Python's range(n), as an array to map over. */
 static long long *range(size_t n)
 {
@@ -352,7 +366,7 @@ static void explicit_sharing(int workers, const long long *args, size_t n)
     if (!pids || !count)
         die("malloc");
     shared = list_new_shared(n);
-    map_with_pool(POOL_PROCESSES, workers, append, args, NULL, 0, n);
+    map_with_pool(POOL_PROCESSES, workers, append_shown, args, NULL, 0, n);
     printf("Processes, the list in shared memory (mmap MAP_SHARED, with a\n"
            "process-shared mutex):\n");
     list_print(shared);
@@ -643,7 +657,7 @@ static struct options parse_options(int argc, char *argv[])
  */
 /* What a spawned worker may be asked to run: it finds each by its name. */
 static const struct pool_task tasks[] = {
-    POOL_TASK(append), POOL_TASK(take_lock),
+    POOL_TASK(append), POOL_TASK(append_shown), POOL_TASK(take_lock),
 };
 
 int main(int argc, char *argv[])
@@ -662,8 +676,8 @@ int main(int argc, char *argv[])
      * The list first, then the pool: pool_open forks the workers, and each
      * gets a copy of the list as it is at that moment. */
     shared = list_new(n);
-    map_with_pool(POOL_PROCESSES, o.workers, append, args, witness,
-                  o.copies ? sizeof *witness : 0, n);
+    map_with_pool(POOL_PROCESSES, o.workers, o.copies ? append_shown : append,
+                  args, witness, o.copies ? sizeof *witness : 0, n);
     list_print(shared);                      /* print(shared): [] */
     if (o.copies)
         show_copies(witness, n);

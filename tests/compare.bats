@@ -3,9 +3,11 @@
 # counts them, an exit status that follows the tally, and the exact
 # comparisons (same bytes, same words, the same failing map) agree.
 #
-# The timed comparisons run too (--quick: once each, short sleeps), but
-# only their lines' shape is checked: on two shared cores their figures say
-# more about the neighbours than about C or Python.
+# The timed comparisons run too (--quick: once each, short sleeps, reported
+# as info), but only their lines' shape is checked: on two shared cores
+# their figures say more about the neighbours than about C or Python. What
+# is checked of them is that each can fail: fed a claim that is false, it
+# says differ.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -31,6 +33,22 @@ verdict_of() {
     grep -E "^[a-z]+ +$1" <<<"$output" | awk '{ print $1 }' | sort -u
 }
 
+# compare_with ARGS...: compare.py with ARGS, from the root, bounded.
+compare_with() {
+    cd "$ROOT" || return
+    T_LIMIT=300 run t python3 -B compare/compare.py "$@"
+}
+
+# all_differ LABEL...: each comparison LABEL has a line, and it says differ.
+all_differ() {
+    local label
+    for label in "$@"; do
+        grep -qE "^differ +$label" <<<"$output" || {
+            echo "want: differ $label ..."; echo "got:"; echo "$output"; return 1; }
+    done
+    [ "$status" -eq 1 ] || { echo "want: exit 1 on a difference, got $status"; return 1; }
+}
+
 @test "compare: without python3 it says so and exits 0" {
     run -0 t make -s --no-print-directory -C "$ROOT" compare \
         PYTHON=/nonexistent/python3
@@ -45,13 +63,14 @@ verdict_of() {
         'lifecycle, map after close:' 'lifecycle, close, then join:'
         'failure, processes:' 'failure, threads:' 'sleep, serial:'
         'sleep, 2 workers:' 'sleep, 3 workers:' 'sleep, 4 workers:'
-        'sleep, 5 workers:' 'gil, CPU-bound threads/serial:'
+        'sleep, 5 workers:' 'sleep order, 2 workers' 'sleep order, 3 workers'
+        'gil, CPU-bound threads/serial:'
         'gil, CPU-bound processes/serial:' 'gil, I/O-bound threads/serial:'
         'gil, convoy calls/s:' 'square, serial:' 'square, processes:'
         'square, threads:')
     local n=${#want[@]} i got
     mapfile -t got <<<"$output"
-    [[ "${got[0]}" =~ ^compare:\ CPython\ [0-9.]+[a-z0-9+]*\ beside ]] || {
+    [[ "${got[0]}" =~ ^compare:\ CPython\ [0-9.]+[a-z0-9+]*\ \((with|without)\ a\ GIL\)\ beside ]] || {
         echo "header: ${got[0]}"; false; }
     [ "${#got[@]}" -eq $((n + 2)) ] || {
         echo "want $((n + 2)) lines, got ${#got[@]}:"; echo "$output"; false; }
@@ -122,4 +141,94 @@ process|unknown kind 'process' (processes or threads)
 EOF2
     run -0 t "$ROOT/compare/failmap" --help
     [[ "${lines[0]}" == usage:* ]]
+}
+
+@test "compare: --quick reports the timed comparisons, and judges only the exact ones" {
+    needs_python
+    # One short run of a timed comparison proves nothing either way: on a
+    # busy machine it would fail, on a quiet one pass. --quick says so.
+    local timed
+    timed=$(grep -E '^[a-z]+ +(sleep|gil|square)' <<<"$output")
+    [ -n "$timed" ] || { echo "no timed lines in: $output"; false; }
+    if grep -v '^info ' <<<"$timed"; then
+        echo "want: every timed line 'info' under --quick"; false
+    fi
+    [ "$(cat "$BATS_FILE_TMPDIR/status")" = 0 ] || {
+        echo "want: exit 0 when the exact comparisons agree"; echo "$output"; false; }
+}
+
+@test "compare: the sleep order fails a false claim (tasks dealt in rotation)" {
+    command -v python3 >/dev/null || skip "python3 not installed"
+    compare_with --only 'sleep order' --runs 1 --claim schedule=rotation
+    all_differ 'sleep order, 2 workers' 'sleep order, 3 workers'
+}
+
+@test "compare: the sleep-order cases tell the two rules apart; the tutorial's sleeps cannot" {
+    command -v python3 >/dev/null || skip "python3 not installed"
+    # The tutorial's sleeps (task i sleeps i steps) end at the same step
+    # whether idle workers take the next task or tasks go round in turn:
+    # a check on them cannot tell the rules apart. The cases compared can.
+    cd "$ROOT" || return
+    run -0 t python3 -B -c '
+import sys
+sys.path.insert(0, "compare")
+import compare as c
+for w in (2, 3, 4, 5):
+    print("tutorial", w, c.busiest(range(5), w, "idle"), c.busiest(range(5), w, "rotation"))
+for w, steps in c.SLEEP_ORDER:
+    print("compared", w, c.busiest(steps, w, "idle"), c.busiest(steps, w, "rotation"))'
+    expect_eq 'tutorial 2 6 6
+tutorial 3 5 5
+tutorial 4 4 4
+tutorial 5 4 4
+compared 2 5 6
+compared 3 4 5' "$output"
+}
+
+@test "compare: the GIL ratios fail false claims, each side held to the claim" {
+    command -v python3 >/dev/null || skip "python3 not installed"
+    # Claims no run can meet: threads 4x faster under one GIL, processes
+    # 2.5x slower than serial, sleeping threads slower than serial.
+    compare_with --only gil --runs 1 --claim threads_per_serial=0.25 \
+        --claim procs_per_serial=2.5 --claim io_per_serial=1.5
+    all_differ 'gil, CPU-bound threads/serial:' 'gil, CPU-bound processes/serial:' \
+        'gil, I/O-bound threads/serial:'
+    # Each line says what it held both sides to.
+    grep -q 'claim 0.25 +- 0.2, C-Python within 0.25$' <<<"$output" || {
+        echo "want: the claim on the line"; echo "$output"; false; }
+}
+
+@test "compare: the convoy fails a false claim (the I/O thread never waits)" {
+    command -v python3 >/dev/null || skip "python3 not installed"
+    compare_with --only convoy --runs 3 --claim convoy_intervals=0
+    all_differ 'gil, convoy calls/s:'
+    # Medians with their ranges, not one lucky run.
+    grep -qE '^differ +gil, convoy calls/s: C [0-9]+ \([0-9]+-[0-9]+\), Python [0-9]+ \([0-9]+-[0-9]+\);' <<<"$output" || {
+        echo "want: medians and ranges on the line"; echo "$output"; false; }
+}
+
+@test "compare: a claim it does not know, or a bad value, is a usage error" {
+    command -v python3 >/dev/null || skip "python3 not installed"
+    cd "$ROOT" || return
+    local bad
+    for bad in 'schedule=random' 'nothing=1' 'procs_per_serial=half' 'procs_per_serial=nan'; do
+        run -2 --separate-stderr t python3 -B compare/compare.py --claim "$bad"
+        [[ "${stderr_lines[-1]}" == *"--claim: "* ]] || {
+            echo "--claim $bad: got '${stderr_lines[-1]}'"; false; }
+    done
+}
+
+@test "compare: sleepmap times the map alone, and its bad command lines are usage errors" {
+    t make -s --no-print-directory -C "$ROOT/compare" all >/dev/null
+    run -0 t "$ROOT/compare/sleepmap" threads 2 0.2 0.1
+    [[ "$output" =~ ^elapsed:\ 0\.[0-9]{4}s$ ]] || { echo "got: $output"; false; }
+    leaves_nothing "$ROOT/compare/sleepmap" processes 3 0.05 0 0.05
+    usage_errors "$ROOT/compare/sleepmap" <<'EOF2'
+|expected a kind, a number of workers and sleeps
+processes 2|expected a kind, a number of workers and sleeps
+process 2 0.1|unknown kind 'process' (processes or threads)
+threads 0 0.1|WORKERS: expected a positive integer, got '0'
+threads 2 x|SECONDS: expected a number, got 'x'
+threads 2 11|SECONDS: 11 is too large (at most 10)
+EOF2
 }

@@ -99,6 +99,35 @@ EOF_CASES
     holds "$(fig serial_cpu) > 0.1"
     [[ "$output" == *"Speed-up over serial: processes "*"x, threads "*"x"* ]]
     [[ "$output" == *gil_sim* ]]
+    # The claim about CPython's threads holds for builds with a GIL only.
+    [[ "$output" == *"near 1x on this work in a build with"$'\n'"the GIL"*"free-threaded"* ]] || {
+        echo "want: CPython's threads near 1x said of a build with the GIL"; echo "got: $output"; false; }
+}
+
+@test "timing: --cpu says what it measured when its CPUs were not its own" {
+    [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
+    command -v taskset >/dev/null || skip "needs taskset"
+    # Three busy loops on each of the two CPUs timing runs on: its work
+    # gets about a quarter of each, whatever the pools do. The words must
+    # say what was measured (the CPUs busy, the load), not guess a cause.
+    local hogs=() c
+    for c in 0 1; do
+        for _ in 1 2 3; do
+            taskset -c "$c" timeout 60 bash -c 'while :; do :; done' &
+            hogs+=($!)
+        done
+    done
+    run taskset -c 0,1 timeout 60 "$ROOT/timing/timing" --cpu -r 1 -w 2
+    kill "${hogs[@]}" 2>/dev/null || true
+    wait "${hogs[@]}" 2>/dev/null || true
+    [ "$status" -eq 0 ] || { echo "exit $status: $output"; false; }
+    grep -qE '^CPUs busy on average \(CPU time / wall time\): serial [0-9.]+,$' <<<"$output" || {
+        echo "want: the CPUs each style kept busy"; echo "got: $output"; false; }
+    grep -qE '^Fewer CPUs than expected \(load average [0-9.]+\): serial kept [0-9.]+ of 1$' <<<"$output" || {
+        echo "want: 'Fewer CPUs than expected (load average X): serial kept ...'"; echo "got: $output"; false; }
+    if grep -q 'another program' <<<"$output"; then
+        echo "want: no cause it did not measure"; echo "got: $output"; false
+    fi
 }
 
 @test "timing: bad input: a one-line reason and the usage on stderr, exit 2" {

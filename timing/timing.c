@@ -18,6 +18,7 @@
  *                                 tutorial's 4 steps; -w 1 gives back 10
  *   timing/timing --cpu           CPU-bound tasks: C threads use every
  *                                 core, which CPython's threads cannot
+ *                                 in a build with the GIL
  *   timing/timing -u 0.0001 -r 1000 -d 6
  *                                 a thousand repeats, six decimals: what
  *                                 does opening a pool cost? Then -w 8.
@@ -35,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "args.h"
@@ -139,15 +141,42 @@ static double pool_once(enum pool_kind kind, int workers, const struct work *w)
 enum style { SERIAL, PROCESSES, THREADS };
 static const char *const style_name[] = { "serial", "processes", "threads" };
 
+/* A style's means over its repeats. */
+struct mean {
+    double wall;    /* seconds, as the tutorial prints them */
+    double cpu;     /* CPU seconds of this process and of the children it
+                       reaped meanwhile (a process pool's workers) */
+};
+
+static double seconds(struct timeval tv)
+{
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* CPU seconds used so far by this process, its threads, and the children
+ * it has waited for. */
+static double cpu_used(void)
+{
+    struct rusage self, kids;
+
+    if (getrusage(RUSAGE_SELF, &self) != 0 ||
+        getrusage(RUSAGE_CHILDREN, &kids) != 0)
+        die("getrusage");
+    return seconds(self.ru_utime) + seconds(self.ru_stime) +
+           seconds(kids.ru_utime) + seconds(kids.ru_stime);
+}
+
 /* Time one style `repeats` times and print the mean in the tutorial's
  * format. A pool's results are checked against the serial run's after
- * every repeat, outside the clock. Returns the mean in seconds. */
-static double measure(enum style style, int workers, const struct work *w,
-                      long repeats)
+ * every repeat, outside the clock. Returns the means. */
+static struct mean measure(enum style style, int workers, const struct work *w,
+                           long repeats)
 {
-    double total = 0;
+    double total = 0, cpu = 0;
 
     for (long r = 0; r < repeats; r++) {
+        double cpu0 = cpu_used();
+
         if (w->result_size)
             memset(w->results, 0, w->n * w->result_size);
         if (style == SERIAL)
@@ -155,6 +184,7 @@ static double measure(enum style style, int workers, const struct work *w,
         else
             total += pool_once(style == PROCESSES ? POOL_PROCESSES : POOL_THREADS,
                                workers, w);
+        cpu += cpu_used() - cpu0;
         if (w->expected &&
             memcmp(w->results, w->expected, w->n * w->result_size) != 0)
             fatal("%s_%s: the pool's results differ from the serial run's",
@@ -163,13 +193,14 @@ static double measure(enum style style, int workers, const struct work *w,
     printf("Time elapsed for %s_%s: %.*fs\n", style_name[style], w->task,
            digits, total / (double)repeats);
     out_check(); /* the reader is gone: stop here, not after every group */
-    return total / (double)repeats;
+    return (struct mean){ total / (double)repeats, cpu / (double)repeats };
 }
 
 /* The tutorial's loop body: the three styles on one task, then a blank line.
  * The serial run goes first and its results become the expected ones.
- * means[] receives the mean of each style. */
-static void group(struct work *w, int workers, long repeats, double means[3])
+ * means[] receives the means of each style. */
+static void group(struct work *w, int workers, long repeats,
+                  struct mean means[3])
 {
     void *expected = NULL;
 
@@ -304,7 +335,8 @@ static void explain_sleep(int workers, double unit, bool workers_given)
 static void tutorial_groups(int workers, bool workers_given, double unit,
                             long repeats, long items)
 {
-    double sleep_args[SLEEP_TASKS], means[3];
+    double sleep_args[SLEEP_TASKS];
+    struct mean means[3];
     long *square_args = malloc((size_t)items * sizeof *square_args);
     double *squares = malloc((size_t)items * sizeof *squares);
     struct work w;
@@ -329,32 +361,53 @@ static void tutorial_groups(int workers, bool workers_given, double unit,
 }
 
 /* What --cpu's speed-ups say, in words that follow the figures: the lesson
- * when they show it, and the likely reason when they do not. */
-static void explain_cpu(const double means[3], int workers, int cpus)
+ * when they show it; when they do not, what was measured (how many CPUs
+ * the pools kept busy, the load average), not a guess at the cause. A
+ * fork server's workers are its children, not ours: their CPU time does
+ * not reach this process, so the processes' figure is left out then. */
+static void explain_cpu(const struct mean means[3], int workers, int cpus)
 {
     int best = workers < cpus ? workers : cpus;
-    double procs = means[SERIAL] / means[PROCESSES];
-    double threads = means[SERIAL] / means[THREADS];
-    double load[1];
+    bool procs_counted = start_method() != POOL_START_FORKSERVER;
+    double procs = means[SERIAL].wall / means[PROCESSES].wall;
+    double threads = means[SERIAL].wall / means[THREADS].wall;
+    double busy[3], load[1], fewest;
 
+    for (int k = 0; k < 3; k++)
+        busy[k] = means[k].cpu / means[k].wall;
+    fewest = procs_counted && busy[PROCESSES] < busy[THREADS]
+                 ? busy[PROCESSES] : busy[THREADS];
     printf("Speed-up over serial: processes %.2fx, threads %.2fx (at most %d:\n"
            "the fewer of workers and CPUs).\n", procs, threads, best);
+    printf("CPUs busy on average (CPU time / wall time): serial %.2f,\n",
+           busy[SERIAL]);
+    if (procs_counted)
+        printf("processes %.2f, threads %.2f.\n", busy[PROCESSES], busy[THREADS]);
+    else
+        printf("threads %.2f (a fork server's workers are not ours to count).\n",
+               busy[THREADS]);
     if (best == 1) {
         printf("With one %s there is nothing to run side by side: about 1x\n"
                "is what to expect.\n", workers == 1 ? "worker" : "CPU");
+    } else if (fewest < 0.75 * best || busy[SERIAL] < 0.75) {
+        printf("Fewer CPUs than expected");
+        if (getloadavg(load, 1) == 1)
+            printf(" (load average %.2f)", load[0]);
+        printf(": serial kept %.2f of 1\nbusy, a pool only %.2f of %d;"
+               " the speed-ups compare slowed runs.\n", busy[SERIAL],
+               fewest, best);
     } else if (threads >= 0.75 * best && procs >= 0.75 * best) {
         printf("C threads ran the arithmetic on %d cores at once, as processes\n"
                "did.\n", best);
     } else {
-        printf("Below the %d that %d CPUs allow: another program was using the\n"
-               "CPUs while this ran", best, cpus);
-        if (getloadavg(load, 1) == 1)
-            printf(" (load average %.2f over the last minute)", load[0]);
-        printf(".\nRun it again on a quiet machine: C threads then scale as\n"
-               "processes do.\n");
+        printf("Below three quarters of the %d that %d CPUs allow, though the\n"
+               "pools kept %d CPUs busy: side by side, each task took longer"
+               " than alone.\n", best, cpus, best);
     }
-    printf("CPython's threads would stay near 1x on this work: one lock lets\n"
-           "one thread at a time run bytecode. gil_sim shows that lock at work.\n");
+    printf("CPython's threads would stay near 1x on this work in a build with\n"
+           "the GIL (the usual one; the free-threaded 3.13t and 3.14t builds\n"
+           "have none): one lock lets one thread at a time run bytecode.\n"
+           "gil_sim shows that lock at work.\n");
 }
 
 /* --cpu: the same three styles on tasks that only compute. */
@@ -365,7 +418,7 @@ static void cpu_group(int workers, long repeats)
     struct cpu_arg *args = malloc(n * sizeof *args);
     uint64_t *results = malloc(n * sizeof *results);
     uint64_t iters = xorshift_rounds_for(CPU_TASK_SECONDS);
-    double means[3];
+    struct mean means[3];
     struct work w;
 
     if (!args || !results)
