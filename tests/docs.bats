@@ -12,6 +12,7 @@ load docblocks
 
 # check_page PAGE: every shown run of PAGE (from the root) as it prints now.
 check_page() {
+    [ "$(nproc)" -ge 2 ] || skip "the pages' runs were made on 2 CPUs"
     local dir=$BATS_TEST_TMPDIR/runs
     mkdir -p "$dir"
     doc_runs "$ROOT/$1" "$dir"
