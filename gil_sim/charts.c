@@ -184,17 +184,16 @@ static double load_average(void)
     return getloadavg(&load, 1) == 1 ? load : -1;
 }
 
-/* Why a run used fewer CPUs than it could: the machine was busy. */
+/* What a run that used fewer CPUs than it could measured: not a cause. */
 static void print_busy_cpus(void)
 {
     double load = load_average();
 
     if (load >= 0)
-        printf("   other programs were using the CPUs: the load average "
-               "over the last\n   minute was %.2f, on %ld CPUs.\n", load,
-               cpus_online());
+        printf("   fewer CPUs than expected; load average %.2f over the last\n"
+               "   minute, on %ld CPUs.\n", load, cpus_online());
     else
-        printf("   another program was probably using the CPUs.\n");
+        printf("   fewer CPUs than expected.\n");
 }
 
 /* CPU-bound: the GIL against serial, then what processes and no-GIL

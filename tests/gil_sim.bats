@@ -120,7 +120,7 @@ longer_interval_fewer_switches() {
 }
 
 @test "gil_sim: -h and --help print the usage on stdout, exit 0" {
-    want="usage: gil_sim [-l W] [-m M] [-t N] [-c MS] [-i US] [--timeline]"
+    want="usage: gil_sim [-l W] [-m M] [-t N | -w N] [-c MS] [-i US] [--timeline]"
     run -0 --separate-stderr G -h
     [ "${lines[0]}" = "$want" ] || { echo "want: $want"; echo "got:  ${lines[0]}"; false; }
     [[ "$output" == *"--no-force-switching"* ]]

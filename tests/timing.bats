@@ -168,3 +168,12 @@ EOF_CASES
             { echo "$output"; false; }
     done
 }
+
+@test "timing: a long run says how long first, on stderr; a short one says nothing" {
+    run -124 --separate-stderr timeout 2 "$ROOT/timing/timing" -w 2
+    expect_eq "timing: about 66 s of sleeps (3 repeats, steps of 1 s);
+  timing/timing -u 0.1 -r 1 takes about 3 s" "$stderr"
+    expect_eq "" "$output"
+    run -0 --separate-stderr t "$ROOT/timing/timing" -u 0.01 -r 1 -n 10
+    expect_eq "" "$stderr"
+}

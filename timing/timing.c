@@ -347,7 +347,21 @@ static void tutorial_groups(int workers, bool workers_given, double unit,
         sleep_args[i] = i * unit;
     w = (struct work){ .task = "sleep", .fn = sleep_task, .args = sleep_args,
                        .arg_size = sizeof *sleep_args, .n = SLEEP_TASKS };
-    group(&w, workers, repeats ? repeats : 3, means);
+    /* The sleeps alone: serial's 10 steps and each pool's busiest worker,
+     * every repeat. Said before a wait long enough to wonder about, on
+     * stderr: stdout is the tutorial's lines. */
+    long sleep_repeats = repeats ? repeats : 3;
+    double wait = (double)sleep_repeats * unit *
+                  (double)(SLEEP_TASKS * (SLEEP_TASKS - 1) / 2 +
+                           2 * schedule(workers).busiest);
+    if (wait >= 10) {
+        fprintf(stderr, "timing: about %.0f s of sleeps (%ld repeat%s, steps "
+                "of %g s);\n  timing/timing -u 0.1 -r 1 takes about %.0f s\n",
+                wait, sleep_repeats, sleep_repeats > 1 ? "s" : "", unit,
+                wait / unit / 10 / (double)sleep_repeats + 0.5);
+        fflush(stderr);
+    }
+    group(&w, workers, sleep_repeats, means);
     explain_sleep(workers, unit, workers_given);
 
     for (long i = 0; i < items; i++)
