@@ -8,7 +8,8 @@
 #
 #   (nothing)                    exact: the same lines, byte for byte
 #   <!-- check: shape -->        the same lines with every number as '#'
-#                                (pids, timings and counts may change)
+#                                and spaces folded (pids, timings and
+#                                counts may change)
 #   <!-- check: none, REASON --> not run (timings that vary, minutes of
 #                                run time, root, a build); REASON says why
 #
@@ -94,9 +95,10 @@ same_lines() {
     [ "$j" -eq "${#g[@]}" ]
 }
 
-# numbers_masked TEXT: TEXT with every run of digits as '#'.
+# numbers_masked TEXT: TEXT with every run of digits as '#', and every run
+# of spaces as one (a table's columns move with the widths of its numbers).
 numbers_masked() {
-    sed -E 's/[0-9]+/#/g' <<<"$1"
+    sed -E 's/[0-9]+/#/g; s/ +/ /g' <<<"$1"
 }
 
 # check_runs DIR: run every exact and shape command in DIR from the

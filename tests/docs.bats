@@ -114,3 +114,13 @@ check_page() {
     [ "$n" -ge 40 ] || { echo "want: 40 or more inline commands; got $n"; false; }
     [ -z "$bad" ] || { echo "want: no usage error; got one from:"; echo "$bad"; false; }
 }
+
+@test "docs: pool.md shows what the pool's tests print" {
+    check_page docs/pool.md
+}
+
+@test "docs: spinning.md, start_methods.md and performance.md show what their commands print" {
+    check_page docs/spinning.md
+    check_page docs/start_methods.md
+    check_page docs/performance.md
+}
