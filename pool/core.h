@@ -20,10 +20,11 @@
 #define POOL_TASK_NONE ((size_t)-1)
 
 /* One call of pool_map. Chunk c holds the items [c * chunksize,
- * min(n, (c + 1) * chunksize)). The outcome is written by job_fail() only. */
+ * min(n, (c + 1) * chunksize)). The outcome is written by job_chunk_done()
+ * and job_chunk_lost() only. */
 struct pool_job {
     pool_fn *fn;
-    size_t task;             /* fn's index in pool_main's table (spawn,
+    size_t task;             /* fn's place in pool_main's table (spawn,
                                 forkserver), or POOL_TASK_NONE */
     const char *args;
     char *results;
@@ -65,11 +66,6 @@ struct pool {
 
 extern const struct pool_ops pool_thread_ops, pool_process_ops;
 
-/* Items [first, first + count) failed with err: the task's (why NULL), or
- * lost with their worker (why says how it died). The first to arrive is
- * kept. Not thread-safe. */
-void job_fail(struct pool_job *job, size_t first, size_t count, int err,
-              const char *why);
 /* Run fn over count items, in order, stopping at the first failure
  * (list(map(f, chunk))); the failed item and those never run get zeros.
  * Returns how many ran, the failed one included; *err is its error. */
@@ -77,11 +73,17 @@ size_t run_items(pool_fn *fn, const char *args, size_t arg_size,
                  char *results, size_t result_size, size_t count, int *err);
 size_t job_chunk_first(const struct pool_job *job, size_t c);
 size_t job_chunk_count(const struct pool_job *job, size_t c);
+/* Chunk c is back: `ran` items ran, the last with err (0: all did). Or it
+ * was lost with its worker: its items fail with err, zeroed, and why says
+ * how the worker died. The first failure to arrive is kept. Not
+ * thread-safe. */
+void job_chunk_done(struct pool_job *job, size_t c, size_t ran, int err);
+void job_chunk_lost(struct pool_job *job, size_t c, int err, const char *why);
 
+/* The words of a failure, kept in the pool; with pool NULL, those of a
+ * failed pool_open_start, for pool_error(NULL). */
 void pool_set_error(struct pool *pool, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void pool_open_failed(const char *fmt, ...) /* for pool_error(NULL) */
-    __attribute__((format(printf, 1, 2)));
 
 /* The fast layer's spinning (pool/fast/spin.c); NULL without it. watch:
  * look for news(ctx) until it comes (true), the budget (ns, as budget_ns()

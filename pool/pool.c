@@ -64,25 +64,19 @@ char *pool_describe_status(int status, char *buf, size_t len)
     return buf;
 }
 
+/* A failed pool_open has no pool to keep its words in: they stay here, per
+ * thread, for pool_error(NULL). */
+static _Thread_local char open_error[256];
+
 void pool_set_error(struct pool *pool, const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(pool->error, sizeof pool->error, fmt, ap);
-    va_end(ap);
-}
-
-/* A failed pool_open has no pool to keep its words in: they stay here, per
- * thread, for pool_error(NULL). */
-static _Thread_local char open_error[256];
-
-void pool_open_failed(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(open_error, sizeof open_error, fmt, ap);
+    if (pool)
+        vsnprintf(pool->error, sizeof pool->error, fmt, ap);
+    else
+        vsnprintf(open_error, sizeof open_error, fmt, ap);
     va_end(ap);
 }
 
@@ -104,7 +98,7 @@ struct pool *pool_open_start(enum pool_kind kind, int workers,
     }
     open_error[0] = '\0';
     if ((unsigned)start > POOL_START_FORKSERVER) {
-        pool_open_failed("unknown start method %d", (int)start);
+        pool_set_error(NULL, "unknown start method %d", (int)start);
         errno = EINVAL;
         return NULL;
     }
@@ -135,17 +129,36 @@ size_t job_chunk_count(const struct pool_job *job, size_t c)
     return job->n - first < job->chunksize ? job->n - first : job->chunksize;
 }
 
-void job_fail(struct pool_job *job, size_t first, size_t count, int err,
-              const char *why)
+/* The first failure to arrive is the one kept (MapResult._set). */
+static void job_fail(struct pool_job *job, size_t first, size_t count,
+                     int err, const char *why)
 {
     job->nfailed += count;
     if (job->first_failed != job->n)
-        return; /* a failure arrived before this one */
+        return;
     job->first_failed = first;
     job->first_err = err;
     job->first_lost_count = why ? count : 0;
     if (why)
         snprintf(job->lost_why, sizeof job->lost_why, "%s", why);
+}
+
+void job_chunk_done(struct pool_job *job, size_t c, size_t ran, int err)
+{
+    if (err) {
+        job_fail(job, job_chunk_first(job, c) + ran - 1, 1, err, NULL);
+        job->nskipped += job_chunk_count(job, c) - ran;
+    }
+}
+
+void job_chunk_lost(struct pool_job *job, size_t c, int err, const char *why)
+{
+    size_t first = job_chunk_first(job, c), count = job_chunk_count(job, c);
+
+    if (job->result_size) /* whatever part of a reply arrived there */
+        memset(job->results + first * job->result_size, 0,
+               count * job->result_size);
+    job_fail(job, first, count, err, why);
 }
 
 size_t run_items(pool_fn *fn, const char *args, size_t arg_size,
@@ -307,39 +320,34 @@ int pool_map(struct pool *pool, pool_fn *fn,
 {
     int err = enter(pool);
 
-    if (err)
-        return err;
-    return leave(pool, map_job(pool, fn, args, arg_size, results, result_size,
-                               n, chunksize));
+    return err ? err : leave(pool, map_job(pool, fn, args, arg_size, results,
+                                           result_size, n, chunksize));
+}
+
+static int stop_call(struct pool *pool, enum pool_state state)
+{
+    int err = enter(pool);
+
+    if (!err)
+        stop(pool, state);
+    return err ? err : leave(pool, 0);
 }
 
 int pool_close(struct pool *pool)
 {
-    int err = enter(pool);
-
-    if (err)
-        return err;
-    stop(pool, POOL_CLOSE);
-    return leave(pool, 0);
+    return stop_call(pool, POOL_CLOSE);
 }
 
 int pool_terminate(struct pool *pool)
 {
-    int err = enter(pool);
-
-    if (err)
-        return err;
-    stop(pool, POOL_TERMINATE);
-    return leave(pool, 0);
+    return stop_call(pool, POOL_TERMINATE);
 }
 
 int pool_join(struct pool *pool)
 {
     int err = enter(pool);
 
-    if (err)
-        return err;
-    return leave(pool, join(pool));
+    return err ? err : leave(pool, join(pool));
 }
 
 void pool_free(struct pool *pool)

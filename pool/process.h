@@ -125,11 +125,6 @@ int pp_start_slot(struct process_pool *pp, int k);
 int pp_reap(struct process_pool *pp, int k, char *why, size_t len);
 int wait_child(pid_t pid, int *status, int timeout_ms);
 
-/* process_map.c: chunk c lost (its items fail, zeroed); a chunk back. */
-void pp_lose_chunk(struct pool_job *job, size_t c, int err, const char *why);
-void pp_chunk_back(struct pool_job *job, size_t first, size_t count,
-                   size_t ran, int err);
-
 /* process_worker.c: a worker's life (tied to `parent`, it serves fd until
  * let go), its exits, and whether fd is still its channel. */
 _Noreturn void pp_worker_main(int fd, pid_t parent);

@@ -20,25 +20,6 @@
 
 #include "process.h"
 
-void pp_lose_chunk(struct pool_job *job, size_t c, int err, const char *why)
-{
-    size_t first = job_chunk_first(job, c), count = job_chunk_count(job, c);
-
-    if (job->result_size) /* whatever part of a reply arrived there */
-        memset(job->results + first * job->result_size, 0,
-               count * job->result_size);
-    job_fail(job, first, count, err, why);
-}
-
-void pp_chunk_back(struct pool_job *job, size_t first, size_t count,
-                   size_t ran, int err)
-{
-    if (err) {
-        job_fail(job, first + ran - 1, 1, err, NULL);
-        job->nskipped += count - ran;
-    }
-}
-
 /* ---- dealt: a chunk at a time, through the socket ----------------------- */
 
 static bool dealt_more(struct pp_map *m)
@@ -100,7 +81,7 @@ static int dealt_reply(struct pp_map *m, int k, const struct msg *r)
         pp_recv_all(w->fd, job->results + first * job->result_size,
                     count * job->result_size))
         return EPROTO;
-    pp_chunk_back(job, first, count, r->ran, r->err);
+    job_chunk_done(job, w->chunk, r->ran, r->err);
     w->busy = w->fresh = false;
     return 0;
 }
@@ -108,13 +89,13 @@ static int dealt_reply(struct pp_map *m, int k, const struct msg *r)
 static void dealt_lost(struct pp_map *m, int k, int err, const char *why)
 {
     if (m->pp->w[k].busy)
-        pp_lose_chunk(m->job, m->pp->w[k].chunk, err, why);
+        job_chunk_lost(m->job, m->pp->w[k].chunk, err, why);
 }
 
 static void dealt_rest(struct pp_map *m, int err, const char *why)
 {
     for (; m->next < m->job->nchunks; m->next++)
-        pp_lose_chunk(m->job, m->next, err, why);
+        job_chunk_lost(m->job, m->next, err, why);
 }
 
 static const struct pp_handoff dealt = {

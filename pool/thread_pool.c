@@ -50,26 +50,22 @@ struct thread_pool {
     int started;
 };
 
-/* Run the items of chunk c; record a failure under the lock, taken when the
- * chunk ends, so failures are recorded in the order they arrive. Returns
- * with the lock held. */
+/* Run the items of chunk c; record the outcome under the lock, taken when
+ * the chunk ends, so failures are recorded in the order they arrive.
+ * Returns with the lock held. */
 static void run_chunk(struct thread_pool *tp, struct pool_job *job, size_t c)
 {
     size_t first = job_chunk_first(job, c);
-    size_t count = job_chunk_count(job, c);
     int err;
     size_t ran = run_items(job->fn,
                            job->arg_size ? job->args + first * job->arg_size : NULL,
                            job->arg_size,
                            job->result_size ? job->results + first * job->result_size
                                             : NULL,
-                           job->result_size, count, &err);
+                           job->result_size, job_chunk_count(job, c), &err);
 
     pthread_mutex_lock(&tp->lock);
-    if (err) {
-        job_fail(job, first + ran - 1, 1, err, NULL);
-        job->nskipped += count - ran;
-    }
+    job_chunk_done(job, c, ran, err);
     if (++tp->chunks_done == tp->nchunks) {
         atomic_store(&tp->finished, true);
         pthread_cond_signal(&tp->done);

@@ -389,7 +389,7 @@ static void take_chunk(struct pp_map *m, size_t c)
 
     q->in[c] = true;
     if (ch->ran > count || (ch->err ? ch->ran == 0 : ch->ran != count)) {
-        pp_lose_chunk(job, c, EPROTO, OVERWRITTEN);
+        job_chunk_lost(job, c, EPROTO, OVERWRITTEN);
         return;
     }
     if (rs)
@@ -397,7 +397,7 @@ static void take_chunk(struct pp_map *m, size_t c)
                (char *)q->r + results_off(q->f->workers, job->n, job->nchunks,
                                           job->arg_size) + first * rs,
                count * rs);
-    pp_chunk_back(job, first, count, ch->ran, ch->err);
+    job_chunk_done(job, c, ch->ran, ch->err);
 }
 
 static int by_arrival(const void *a, const void *b)
@@ -490,7 +490,7 @@ static void q_lost(struct pp_map *m, int k, int err, const char *why)
     take_in(m);
     for (size_t c = 0; c < m->job->nchunks; c++)
         if (!q->in[c] && atomic_load(&ch[c].owner) == k + 1) {
-            pp_lose_chunk(m->job, c, err, why);
+            job_chunk_lost(m->job, c, err, why);
             q->in[c] = true;
         }
 }
@@ -510,9 +510,9 @@ static void q_rest(struct pp_map *m, int err, const char *why)
     for (size_t c = 0; c < m->job->nchunks; c++)
         if (!q->in[c]) {
             if (!alive && atomic_load(&ch[c].owner) == FREE)
-                pp_lose_chunk(m->job, c, err, why);
+                job_chunk_lost(m->job, c, err, why);
             else
-                pp_lose_chunk(m->job, c, EPROTO, OVERWRITTEN);
+                job_chunk_lost(m->job, c, EPROTO, OVERWRITTEN);
         }
 }
 

@@ -253,15 +253,15 @@ static struct {
     size_t n, cap;
 } srv = { PTHREAD_MUTEX_INITIALIZER, -1, 0, NULL, 0, 0 };
 
-/* Start the server. Returns 0 or an errno value (the words: pool_open_failed). */
+/* Start the server. Returns 0 or an errno value (the words: pool_set_error). */
 static int srv_launch(void)
 {
     int sv[2];
 
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         int err = errno;
-        pool_open_failed("cannot start the fork server: socketpair: %s",
-                    strerror(err));
+        pool_set_error(NULL, "cannot start the fork server: socketpair: "
+                       "%s", strerror(err));
         return err;
     }
     sv[0] = pp_above_stdio(sv[0]);
@@ -279,7 +279,8 @@ static int srv_launch(void)
     wait_child(pid, NULL, -1);
     if (srv_recv(sv[0], &hello, NULL) || hello.op != SRV_STARTED) {
         close(sv[0]);
-        pool_open_failed("cannot start the fork server: it did not answer");
+        pool_set_error(NULL, "cannot start the fork server: it did not "
+                       "answer");
         return EPROTO;
     }
     srv.fd = sv[0];
@@ -350,7 +351,8 @@ static pid_t start_forkserver_worker(int child_fd)
         struct srv_worker *w = realloc(srv.w, cap * sizeof *w);
         if (!w) {
             pthread_mutex_unlock(&srv.lock);
-            pool_open_failed("cannot start a forkserver worker: out of memory");
+            pool_set_error(NULL, "cannot start a forkserver worker: out of "
+                           "memory");
             errno = ENOMEM;
             return -1;
         }
@@ -372,8 +374,8 @@ static pid_t start_forkserver_worker(int child_fd)
     }
     pthread_mutex_unlock(&srv.lock);
     if (pid < 0) {
-        pool_open_failed("cannot start a forkserver worker: %s",
-                        strerror((int)-pid));
+        pool_set_error(NULL, "cannot start a forkserver worker: %s",
+                       strerror((int)-pid));
         errno = (int)-pid;
         return -1;
     }

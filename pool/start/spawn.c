@@ -102,14 +102,14 @@ void start_boot(const struct pool_task *tasks, size_t ntasks)
 int start_check_image(const char *method)
 {
     if (!booted) {
-        pool_open_failed("%s pool opened before pool_main(): call it first "
-                         "in main()", method);
+        pool_set_error(NULL, "%s pool opened before pool_main(): call it "
+                       "first in main()", method);
         return EINVAL;
     }
     if (loader[0]) {
-        pool_open_failed("a fresh image of a program started through the "
-                         "dynamic loader (%s) would be the loader: run the "
-                         "program itself, or use --start fork", loader);
+        pool_set_error(NULL, "a fresh image of a program started through "
+                       "the dynamic loader (%s) would be the loader: run the "
+                       "program itself, or use --start fork", loader);
         return EINVAL;
     }
     return 0;
@@ -145,7 +145,7 @@ pid_t start_launch(const char *role, int fd)
              (long)getpid());
     char **envp = child_environ(var);
     if (!envp) {
-        pool_open_failed("cannot start a %s: out of memory", role);
+        pool_set_error(NULL, "cannot start a %s: out of memory", role);
         errno = ENOMEM;
         return -1;
     }
@@ -166,8 +166,8 @@ pid_t start_launch(const char *role, int fd)
     posix_spawn_file_actions_destroy(&fa);
     free(envp);
     if (err) {
-        pool_open_failed("cannot start a %s: posix_spawn: %s", role,
-                         strerror(err));
+        pool_set_error(NULL, "cannot start a %s: posix_spawn: %s", role,
+                       strerror(err));
         errno = err;
         return -1;
     }

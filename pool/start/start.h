@@ -18,7 +18,7 @@
 
 /* Start a fresh image of the running program as `role` ("worker" or
  * "server"), with fd on CHILD_FD and nothing else beyond 0-2. Its pid, or
- * -1 with errno and the words (pool_open_failed). */
+ * -1 with errno and the words (pool_set_error(NULL, ...)). */
 pid_t start_launch(const char *role, int fd);
 
 /* May fresh images be started now, for `method`? 0, or an errno with the
