@@ -1,9 +1,6 @@
 /* pool/process.h - what the process pool's files share, and what they
- * offer the layers (pool/fast/procs.c, pool/start/).
- *
- * Read in this order: process_pool.c (workers forked, reaped, stopped),
- * process_map.c (a map: chunks handed out, replies taken in, a death dealt
- * with), process_worker.c (the worker), channel.c (whole messages).
+ * offer its layers (pool/fast/procs.c, pool/start/). Reading order:
+ * pool/README.md.
  */
 #ifndef POOL_PROCESS_H
 #define POOL_PROCESS_H
@@ -49,9 +46,9 @@ struct process_pool {
     char death[POOL_WHY_LEN];
 };
 
-/* One map, and how its chunks reach the workers: dealt through the sockets
- * (process_map.c), or taken by each worker from a queue they share (fast
- * layer). process_map.c's loop is the same for both. */
+/* One map, and how its chunks reach the workers (the hand-off): dealt
+ * through the sockets (process_map.c), or taken by each worker from a queue
+ * they share (fast layer). process_map.c's loop is the same for both. */
 struct pp_map {
     struct pool *pool;
     struct process_pool *pp;
@@ -125,8 +122,8 @@ int pp_start_slot(struct process_pool *pp, int k);
 int pp_reap(struct process_pool *pp, int k, char *why, size_t len);
 int wait_child(pid_t pid, int *status, int timeout_ms);
 
-/* process_worker.c: a worker's life (tied to `parent`, it serves fd until
- * let go), its exits, and whether fd is still its channel. */
+/* process_worker.c: a worker's life (serve fd, die with `parent`), its
+ * exits, and whether fd is still its channel. */
 _Noreturn void pp_worker_main(int fd, pid_t parent);
 _Noreturn void pp_worker_exit(int status);
 _Noreturn void pp_channel_failed(int err);
